@@ -1,0 +1,376 @@
+//! The embedded broker's lifecycle: one rumqttd router for the app's life, listeners on a runtime
+//! of their own that a stop shuts down, so every connection closes and every port is freed at once.
+
+use std::future::Future;
+use std::io;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use rumqttd::protocol::{v4::V4, v5::V5};
+use rumqttd::{ConnectionSettings, LinkType, RouterConfig, Server, ServerSettings};
+use tokio::runtime::Runtime;
+use tokio::sync::watch;
+
+use super::clients::ClientRegistry;
+use super::events::EventSink;
+use super::front_door::{self, FrontDoor};
+use super::settings::{BrokerSettings, SettingsError};
+
+/// Which of the broker's user-facing listeners an error is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Listener {
+    Tcp,
+    WebSocket,
+}
+
+impl std::fmt::Display for Listener {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Listener::Tcp => "the MQTT (TCP)",
+            Listener::WebSocket => "the WebSocket",
+        })
+    }
+}
+
+/// Why the broker could not start; each message says what the user can do about it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BrokerError {
+    #[error(
+        "{listener} port {port} on {ip} is already in use by another program (perhaps another MQTT broker such as Mosquitto). {}",
+        match .free_alternative { Some(p) => format!("Port {p} is free: use it instead, or stop the other program."), None => "Stop the other program or choose another port.".to_owned() }
+    )]
+    PortInUse {
+        listener: Listener,
+        ip: IpAddr,
+        port: u16,
+        free_alternative: Option<u16>,
+    },
+    #[error(
+        "this computer has no network address {ip}; choose \"This computer only\" or \"Open to my network\""
+    )]
+    AddressNotAvailable { ip: IpAddr },
+    #[error(
+        "{listener} port {port} needs administrator rights (ports below 1024 are reserved); choose a port above 1023 such as 1883"
+    )]
+    PermissionDenied { listener: Listener, port: u16 },
+    #[error("the broker is already running on {0}; stop it before starting it again")]
+    AlreadyRunning(SocketAddr),
+    #[error(transparent)]
+    Settings(#[from] SettingsError),
+    #[error("{listener} port could not be opened: {detail}")]
+    Io { listener: Listener, detail: String },
+    #[error("the broker's engine failed to start: {0}")]
+    Internal(String),
+}
+
+impl BrokerError {
+    /// A port the user could switch to with one click, when the chosen one is taken.
+    pub fn free_alternative(&self) -> Option<(Listener, u16)> {
+        match self {
+            BrokerError::PortInUse {
+                listener,
+                free_alternative: Some(port),
+                ..
+            } => Some((*listener, *port)),
+            _ => None,
+        }
+    }
+}
+
+/// Facts about a running broker that front ends show.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunningInfo {
+    pub tcp: SocketAddr,
+    pub websocket: Option<SocketAddr>,
+    pub settings: BrokerSettings,
+    pub started: Instant,
+    /// rumqttd's own MQTT 3.1.1 listener behind the front door (loopback); benchmarks compare against it.
+    pub internal_v4: SocketAddr,
+}
+
+type ListenerFuture = Pin<Box<dyn Future<Output = Result<(), String>> + Send>>;
+/// Starts one internal rumqttd listener on the shared router (the router's channel type is not public).
+type SpawnInternal = Box<dyn Fn(ServerSettings, InternalProtocol) -> ListenerFuture + Send + Sync>;
+
+#[derive(Clone, Copy)]
+enum InternalProtocol {
+    V4,
+    V5,
+}
+
+struct RunningBroker {
+    info: RunningInfo,
+    runtime: Runtime,
+    stopping: watch::Sender<bool>,
+}
+
+/// Owns the router and, while the broker runs, the runtime serving its listeners.
+#[derive(Default)]
+pub struct BrokerHost {
+    spawn_internal: Option<SpawnInternal>,
+    running: Option<RunningBroker>,
+}
+
+/// How long a stop waits for connections to close themselves before they are cut.
+const STOP_GRACE: Duration = Duration::from_secs(2);
+/// How long an internal listener may take to come up.
+const INTERNAL_READY: Duration = Duration::from_secs(10);
+
+impl BrokerHost {
+    pub fn running(&self) -> Option<&RunningInfo> {
+        self.running.as_ref().map(|r| &r.info)
+    }
+
+    /// Starts the broker, or says in words why it cannot; a running broker is left as it is.
+    pub async fn start(
+        &mut self,
+        settings: BrokerSettings,
+        registry: Arc<ClientRegistry>,
+        events: EventSink,
+    ) -> Result<RunningInfo, BrokerError> {
+        if let Some(running) = &self.running {
+            return Err(BrokerError::AlreadyRunning(running.info.tcp));
+        }
+        settings.validate()?;
+        // Bind the user-facing ports first: they are the ones that can be taken, and failing here
+        // leaves nothing half-started.
+        let tcp = bind_public(settings.bind, settings.tcp_port, Listener::Tcp)?;
+        let websocket = match settings.ws_port {
+            Some(port) => Some(bind_public(settings.bind, port, Listener::WebSocket)?),
+            None => None,
+        };
+        let tcp_addr = local_addr(&tcp, Listener::Tcp)?;
+        let ws_addr = match &websocket {
+            Some(l) => Some(local_addr(l, Listener::WebSocket)?),
+            None => None,
+        };
+
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("broker")
+            .enable_all()
+            .build()
+            .map_err(|e| BrokerError::Internal(e.to_string()))?;
+
+        let v4 = self
+            .start_internal(&runtime, InternalProtocol::V4, &settings)
+            .await?;
+        let v5 = match self
+            .start_internal(&runtime, InternalProtocol::V5, &settings)
+            .await
+        {
+            Ok(addr) => addr,
+            Err(err) => {
+                runtime.shutdown_background();
+                return Err(err);
+            }
+        };
+
+        let (stopping, stopping_rx) = watch::channel(false);
+        let door = Arc::new(FrontDoor {
+            v4_listener: v4,
+            v5_listener: v5,
+            credentials: settings.credentials.clone(),
+            registry,
+            events,
+            stopping: stopping_rx,
+        });
+        let tcp_door = door.clone();
+        runtime.spawn(async move {
+            match tokio::net::TcpListener::from_std(tcp) {
+                Ok(listener) => front_door::serve_tcp(listener, tcp_door).await,
+                Err(err) => tracing::error!(%err, "could not serve the TCP port"),
+            }
+        });
+        if let Some(ws) = websocket {
+            runtime.spawn(async move {
+                match tokio::net::TcpListener::from_std(ws) {
+                    Ok(listener) => front_door::serve_websocket(listener, door).await,
+                    Err(err) => tracing::error!(%err, "could not serve the WebSocket port"),
+                }
+            });
+        }
+
+        let info = RunningInfo {
+            tcp: tcp_addr,
+            websocket: ws_addr,
+            settings,
+            started: Instant::now(),
+            internal_v4: v4,
+        };
+        self.running = Some(RunningBroker {
+            info: info.clone(),
+            runtime,
+            stopping,
+        });
+        Ok(info)
+    }
+
+    /// Stops the broker: clients are disconnected, listeners closed, ports freed before this returns.
+    /// Returns false when it was not running.
+    pub async fn stop(&mut self, registry: &ClientRegistry) -> bool {
+        let Some(running) = self.running.take() else {
+            return false;
+        };
+        let _ = running.stopping.send(true);
+        let deadline = Instant::now() + STOP_GRACE;
+        while registry.open_connections() > 0 && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        // Shutting the runtime down drops every task, and with them every socket; it blocks while
+        // worker threads finish, so it runs off the engine's own threads.
+        let runtime = running.runtime;
+        let _ = tokio::task::spawn_blocking(move || runtime.shutdown_timeout(STOP_GRACE)).await;
+        true
+    }
+
+    fn spawn_internal(&mut self) -> &SpawnInternal {
+        self.spawn_internal.get_or_insert_with(|| {
+            let router_tx = rumqttd::Router::new(0, router_config()).spawn();
+            Box::new(move |server_settings, protocol| {
+                let router_tx = router_tx.clone();
+                Box::pin(async move {
+                    let result = match protocol {
+                        InternalProtocol::V4 => {
+                            Server::new(server_settings, router_tx, V4)
+                                .start(LinkType::Remote)
+                                .await
+                        }
+                        InternalProtocol::V5 => {
+                            Server::new(server_settings, router_tx, V5)
+                                .start(LinkType::Remote)
+                                .await
+                        }
+                    };
+                    result.map_err(|e| e.to_string())
+                })
+            })
+        })
+    }
+
+    /// Starts an internal rumqttd listener on a free loopback port and waits until it accepts.
+    async fn start_internal(
+        &mut self,
+        runtime: &Runtime,
+        protocol: InternalProtocol,
+        settings: &BrokerSettings,
+    ) -> Result<SocketAddr, BrokerError> {
+        // rumqttd binds inside `Server::start` and cannot report a port the OS chose, so a free
+        // port is found first; another program grabbing it in between is retried.
+        let mut last_error = String::new();
+        for _attempt in 0..5 {
+            let addr = free_loopback_port().map_err(|e| BrokerError::Internal(e.to_string()))?;
+            let name = match protocol {
+                InternalProtocol::V4 => "internal-v4",
+                InternalProtocol::V5 => "internal-v5",
+            };
+            let future = (self.spawn_internal())(internal_settings(name, addr, settings), protocol);
+            let task = runtime.spawn(future);
+            let ready_by = Instant::now() + INTERNAL_READY;
+            loop {
+                if task.is_finished() {
+                    last_error = match task.await {
+                        Ok(Err(e)) => e,
+                        Ok(Ok(())) => "listener ended".to_owned(),
+                        Err(e) => e.to_string(),
+                    };
+                    break;
+                }
+                if tokio::net::TcpStream::connect(addr).await.is_ok() {
+                    return Ok(addr);
+                }
+                if Instant::now() > ready_by {
+                    task.abort();
+                    last_error = "internal listener did not come up in time".to_owned();
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        }
+        Err(BrokerError::Internal(last_error))
+    }
+}
+
+/// Router limits; rumqttd's defaults are all zeros, so every field is set.
+fn router_config() -> RouterConfig {
+    RouterConfig {
+        max_connections: 20_000,
+        max_outgoing_packet_count: 200,
+        // Bounds memory per subscription filter at about 3 × 8 MB.
+        max_segment_size: 8 * 1024 * 1024,
+        max_segment_count: 3,
+        custom_segment: None,
+        initialized_filters: None,
+        shared_subscriptions_strategy: Default::default(),
+    }
+}
+
+fn internal_settings(name: &str, listen: SocketAddr, settings: &BrokerSettings) -> ServerSettings {
+    ServerSettings {
+        name: name.to_owned(),
+        listen,
+        tls: None,
+        // rumqttd sleeps this long after every accept; 0 lets classroom-sized bursts in at once.
+        next_connection_delay_ms: 0,
+        connections: ConnectionSettings {
+            connection_timeout_ms: 10_000,
+            max_payload_size: 16 * 1024 * 1024,
+            max_inflight_count: 100,
+            // The front door checks credentials and answers with a proper CONNACK; rumqttd checks
+            // them again so its loopback ports are no way around them.
+            auth: settings
+                .credentials
+                .as_ref()
+                .map(|c| std::iter::once((c.username.clone(), c.password.clone())).collect()),
+            external_auth: None,
+            // Without this a publish to a topic nobody subscribes to disconnects the publisher.
+            dynamic_filters: true,
+        },
+    }
+}
+
+fn free_loopback_port() -> io::Result<SocketAddr> {
+    std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?.local_addr()
+}
+
+fn bind_public(
+    ip: IpAddr,
+    port: u16,
+    listener: Listener,
+) -> Result<std::net::TcpListener, BrokerError> {
+    let bound = std::net::TcpListener::bind((ip, port)).map_err(|err| match err.kind() {
+        io::ErrorKind::AddrInUse => BrokerError::PortInUse {
+            listener,
+            ip,
+            port,
+            free_alternative: next_free_port(ip, port),
+        },
+        io::ErrorKind::AddrNotAvailable => BrokerError::AddressNotAvailable { ip },
+        io::ErrorKind::PermissionDenied => BrokerError::PermissionDenied { listener, port },
+        _ => BrokerError::Io {
+            listener,
+            detail: err.to_string(),
+        },
+    })?;
+    bound.set_nonblocking(true).map_err(|err| BrokerError::Io {
+        listener,
+        detail: err.to_string(),
+    })?;
+    Ok(bound)
+}
+
+fn local_addr(l: &std::net::TcpListener, listener: Listener) -> Result<SocketAddr, BrokerError> {
+    l.local_addr().map_err(|err| BrokerError::Io {
+        listener,
+        detail: err.to_string(),
+    })
+}
+
+/// The first port after `port` that can be bound on `ip` right now.
+pub fn next_free_port(ip: IpAddr, port: u16) -> Option<u16> {
+    (port.saturating_add(1)..=port.saturating_add(200))
+        .filter(|p| *p > port)
+        .find(|p| std::net::TcpListener::bind((ip, *p)).is_ok())
+}

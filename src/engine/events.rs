@@ -1,0 +1,168 @@
+//! What the engine tells its front ends: events in a bounded queue, and a waker so a window repaints only on change.
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
+use std::sync::{Arc, Mutex};
+
+use super::broker::BrokerError;
+use super::clients::Transport;
+use super::mqtt_wire::ProtocolVersion;
+
+/// How many events may wait for a front end before new ones are dropped (and counted).
+pub const EVENT_QUEUE_LEN: usize = 4096;
+
+/// Something that happened in the engine, in the order it happened.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Event {
+    BrokerStarted {
+        tcp: SocketAddr,
+        websocket: Option<SocketAddr>,
+    },
+    BrokerStopped,
+    BrokerFailed(BrokerError),
+    /// A command could not be carried out; the message says why and what to do.
+    CommandRejected(String),
+    ClientConnected {
+        peer: SocketAddr,
+        client_id: String,
+        version: ProtocolVersion,
+        transport: Transport,
+    },
+    ClientDisconnected {
+        peer: SocketAddr,
+        client_id: String,
+        /// True when the client sent DISCONNECT; false when the connection was lost (its will fires).
+        clean: bool,
+    },
+    /// A client that sent a valid CONNECT but was turned away.
+    ClientRefused {
+        peer: SocketAddr,
+        client_id: String,
+        reason: String,
+    },
+    /// A connection that never became an MQTT client (wrong protocol, garbage, timeout).
+    ConnectionRejected {
+        peer: SocketAddr,
+        reason: String,
+    },
+}
+
+impl Event {
+    /// One line for a log or the terminal.
+    pub fn describe(&self) -> String {
+        match self {
+            Event::BrokerStarted { tcp, websocket } => match websocket {
+                Some(ws) => format!("broker running: MQTT on {tcp}, WebSocket on {ws}"),
+                None => format!("broker running: MQTT on {tcp}"),
+            },
+            Event::BrokerStopped => "broker stopped".to_owned(),
+            Event::BrokerFailed(err) => format!("broker failed: {err}"),
+            Event::CommandRejected(why) => why.clone(),
+            Event::ClientConnected {
+                peer,
+                client_id,
+                version,
+                transport,
+            } => format!(
+                "client \"{client_id}\" connected from {peer} (MQTT {}, {})",
+                version.label(),
+                transport.label()
+            ),
+            Event::ClientDisconnected {
+                peer,
+                client_id,
+                clean,
+            } => {
+                let how = if *clean {
+                    "disconnected"
+                } else {
+                    "lost its connection (its last will, if any, is published)"
+                };
+                format!("client \"{client_id}\" from {peer} {how}")
+            }
+            Event::ClientRefused {
+                peer,
+                client_id,
+                reason,
+            } => format!("client \"{client_id}\" from {peer} refused: {reason}"),
+            Event::ConnectionRejected { peer, reason } => {
+                format!("connection from {peer} closed: {reason}")
+            }
+        }
+    }
+}
+
+/// Called after the engine has news, so an idle window sleeps until something changes.
+pub type Waker = Arc<dyn Fn() + Send + Sync>;
+
+/// The engine's end of the event queue.
+#[derive(Clone)]
+pub struct EventSink {
+    sender: SyncSender<Event>,
+    waker: Arc<Mutex<Option<Waker>>>,
+    dropped: Arc<AtomicU64>,
+}
+
+/// The front end's end of the event queue.
+pub struct EventSource {
+    receiver: Receiver<Event>,
+    dropped: Arc<AtomicU64>,
+}
+
+pub fn event_queue() -> (EventSink, EventSource) {
+    let (sender, receiver) = sync_channel(EVENT_QUEUE_LEN);
+    let dropped = Arc::new(AtomicU64::new(0));
+    (
+        EventSink {
+            sender,
+            waker: Arc::new(Mutex::new(None)),
+            dropped: dropped.clone(),
+        },
+        EventSource { receiver, dropped },
+    )
+}
+
+impl EventSink {
+    /// Queues an event without ever waiting; a full queue drops it and counts the loss.
+    pub fn send(&self, event: Event) {
+        tracing::debug!(event = %event.describe());
+        match self.sender.try_send(event) {
+            Ok(()) => {}
+            Err(TrySendError::Full(_)) => {
+                self.dropped.fetch_add(1, Ordering::Relaxed);
+            }
+            Err(TrySendError::Disconnected(_)) => return,
+        }
+        self.wake();
+    }
+
+    /// Tells the front end to look again (a new snapshot, say).
+    pub fn wake(&self) {
+        let waker = self.waker.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        if let Some(waker) = waker {
+            waker();
+        }
+    }
+
+    pub fn set_waker(&self, waker: Waker) {
+        *self.waker.lock().unwrap_or_else(|p| p.into_inner()) = Some(waker);
+    }
+}
+
+impl EventSource {
+    /// The next event if one is waiting; never blocks.
+    pub fn try_next(&self) -> Option<Event> {
+        self.receiver.try_recv().ok()
+    }
+
+    /// Waits up to `timeout` for the next event (for the headless CLI and tests, never the UI thread).
+    pub fn next_timeout(&self, timeout: std::time::Duration) -> Option<Event> {
+        self.receiver.recv_timeout(timeout).ok()
+    }
+
+    /// Events lost because the front end did not keep up.
+    pub fn dropped(&self) -> u64 {
+        self.dropped.load(Ordering::Relaxed)
+    }
+}

@@ -1,0 +1,479 @@
+//! The one port every client uses: reads each client's CONNECT, checks credentials, and carries the
+//! bytes to the internal rumqttd listener that speaks that client's protocol version, counting as it goes.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
+
+use super::clients::{ClientEntry, ClientRegistry, Transport};
+use super::events::{Event, EventSink};
+use super::mqtt_wire::{
+    self, ConnectRead, DISCONNECT_PACKET, FrameCounter, ProtocolVersion, Refusal, WireError,
+};
+use super::settings::Credentials;
+
+/// A client that opens a socket and says nothing is dropped after this long.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// The largest CONNECT accepted (its will payload is the only large part).
+const MAX_CONNECT_LEN: usize = 1024 * 1024;
+/// Read buffer per direction per connection.
+const PUMP_BUFFER: usize = 16 * 1024;
+/// How long a stopping broker waits for rumqttd to close a connection it sent DISCONNECT for.
+const GRACEFUL_CLOSE: Duration = Duration::from_millis(500);
+
+/// What every connection handler needs to know; shared by all connections of one broker run.
+pub struct FrontDoor {
+    pub v4_listener: SocketAddr,
+    pub v5_listener: SocketAddr,
+    pub credentials: Option<Credentials>,
+    pub registry: Arc<ClientRegistry>,
+    pub events: EventSink,
+    pub stopping: watch::Receiver<bool>,
+}
+
+/// Accepts TCP clients until the broker stops.
+pub async fn serve_tcp(listener: TcpListener, door: Arc<FrontDoor>) {
+    serve(listener, door, Transport::Tcp).await
+}
+
+/// Accepts WebSocket clients (MQTT over WebSocket, subprotocol "mqtt") until the broker stops.
+pub async fn serve_websocket(listener: TcpListener, door: Arc<FrontDoor>) {
+    serve(listener, door, Transport::WebSocket).await
+}
+
+async fn serve(listener: TcpListener, door: Arc<FrontDoor>, transport: Transport) {
+    let mut stopping = door.stopping.clone();
+    loop {
+        let accepted = tokio::select! {
+            accepted = listener.accept() => accepted,
+            _ = stopping.wait_for(|s| *s) => return,
+        };
+        let (socket, peer) = match accepted {
+            Ok(pair) => pair,
+            Err(err) => {
+                // Out of file descriptors and similar: back off instead of spinning.
+                tracing::warn!(%err, "accepting a connection failed");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let _ = socket.set_nodelay(true);
+        let door = door.clone();
+        tokio::spawn(async move {
+            match transport {
+                Transport::Tcp => handle_client(socket, peer, transport, &door).await,
+                Transport::WebSocket => match accept_websocket(socket).await {
+                    Ok(stream) => handle_client(stream, peer, transport, &door).await,
+                    Err(reason) => door.events.send(Event::ConnectionRejected { peer, reason }),
+                },
+            }
+        });
+    }
+}
+
+type WsByteStream =
+    ws_stream_tungstenite::WsStream<async_tungstenite::tokio::TokioAdapter<TcpStream>>;
+
+/// Completes the WebSocket handshake and offers the stream as plain bytes.
+async fn accept_websocket(socket: TcpStream) -> Result<WsByteStream, String> {
+    use async_tungstenite::tungstenite::handshake::server::{Request, Response};
+    use async_tungstenite::tungstenite::http::HeaderValue;
+    // Browsers refuse the connection unless the server echoes the subprotocol they asked for.
+    let answer_subprotocol = |request: &Request, mut response: Response| {
+        let asked = request
+            .headers()
+            .get("sec-websocket-protocol")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        let chosen = asked
+            .split(',')
+            .map(str::trim)
+            .find(|p| p.eq_ignore_ascii_case("mqtt") || p.eq_ignore_ascii_case("mqttv3.1"));
+        if let Some(protocol) = chosen
+            && let Ok(value) = HeaderValue::from_str(protocol)
+        {
+            response
+                .headers_mut()
+                .insert("sec-websocket-protocol", value);
+        }
+        Ok(response)
+    };
+    let handshake = async_tungstenite::tokio::accept_hdr_async(socket, answer_subprotocol);
+    match tokio::time::timeout(CONNECT_TIMEOUT, handshake).await {
+        Ok(Ok(ws)) => Ok(ws_stream_tungstenite::WsStream::new(ws)),
+        Ok(Err(err)) => Err(format!(
+            "the WebSocket handshake failed ({err}); MQTT clients that are not browsers should use the TCP port"
+        )),
+        Err(_) => Err("no WebSocket handshake within 10 s".to_owned()),
+    }
+}
+
+/// Why a connection ended before it reached the broker.
+enum Rejection {
+    /// The peer closed before saying anything (port scanners, health checks): not worth reporting.
+    Silent,
+    Reported(String),
+    /// A CONNECT for an MQTT version no listener speaks: it deserves a CONNACK saying so.
+    UnsupportedVersion(String),
+}
+
+async fn read_connect<S: AsyncRead + Unpin>(
+    client: &mut S,
+    buffer: &mut Vec<u8>,
+) -> Result<(mqtt_wire::ConnectInfo, usize), Rejection> {
+    let mut chunk = [0u8; 4096];
+    loop {
+        match mqtt_wire::read_connect(buffer, MAX_CONNECT_LEN) {
+            Ok(ConnectRead::Complete { info, packet_len }) => return Ok((info, packet_len)),
+            Ok(ConnectRead::Incomplete { .. }) => {}
+            Err(err @ WireError::UnknownProtocol { .. }) => {
+                return Err(Rejection::UnsupportedVersion(err.to_string()));
+            }
+            Err(err) => return Err(Rejection::Reported(err.to_string())),
+        }
+        let n = match tokio::time::timeout(CONNECT_TIMEOUT, client.read(&mut chunk)).await {
+            Err(_) => {
+                return Err(Rejection::Reported(
+                    "sent no complete CONNECT packet within 10 s".to_owned(),
+                ));
+            }
+            Ok(Err(_)) => return Err(Rejection::Silent),
+            Ok(Ok(0)) if buffer.is_empty() => return Err(Rejection::Silent),
+            Ok(Ok(0)) => {
+                return Err(Rejection::Reported(
+                    "closed the connection in the middle of its CONNECT packet".to_owned(),
+                ));
+            }
+            Ok(Ok(n)) => n,
+        };
+        buffer.extend_from_slice(chunk.get(..n).unwrap_or_default());
+    }
+}
+
+fn credentials_match(expected: &Credentials, info: &mqtt_wire::ConnectInfo) -> bool {
+    info.username.as_deref() == Some(expected.username.as_str())
+        && info.password.as_deref() == Some(expected.password.as_bytes())
+}
+
+async fn refuse<S: AsyncWrite + Unpin>(client: &mut S, version: ProtocolVersion, why: Refusal) {
+    let _ = client
+        .write_all(&mqtt_wire::connack_refusal(version, why))
+        .await;
+    let _ = client.flush().await;
+    let _ = client.shutdown().await;
+}
+
+/// Serves one client connection from its first byte to its last.
+async fn handle_client<S>(mut client: S, peer: SocketAddr, transport: Transport, door: &FrontDoor)
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let mut buffer = Vec::with_capacity(256);
+    let (info, connect_len) = match read_connect(&mut client, &mut buffer).await {
+        Ok(found) => found,
+        Err(Rejection::Silent) => return,
+        Err(Rejection::UnsupportedVersion(reason)) => {
+            door.registry
+                .totals
+                .connections_refused
+                .fetch_add(1, Ordering::Relaxed);
+            door.events.send(Event::ConnectionRejected { peer, reason });
+            // MQTT 3.1.1 defines this answer for any protocol level it does not speak.
+            refuse(
+                &mut client,
+                ProtocolVersion::V311,
+                Refusal::UnsupportedProtocolVersion,
+            )
+            .await;
+            return;
+        }
+        Err(Rejection::Reported(reason)) => {
+            door.registry
+                .totals
+                .connections_refused
+                .fetch_add(1, Ordering::Relaxed);
+            door.events.send(Event::ConnectionRejected { peer, reason });
+            return;
+        }
+    };
+    let refused = |reason: String| Event::ClientRefused {
+        peer,
+        client_id: info.client_id.clone(),
+        reason,
+    };
+    if let Some(expected) = &door.credentials
+        && !credentials_match(expected, &info)
+    {
+        door.registry
+            .totals
+            .connections_refused
+            .fetch_add(1, Ordering::Relaxed);
+        let reason = if info.username.is_none() {
+            "sent no user name, and this broker requires one"
+        } else {
+            "wrong user name or password"
+        };
+        door.events.send(refused(reason.to_owned()));
+        refuse(&mut client, info.version, Refusal::BadCredentials).await;
+        return;
+    }
+
+    let (internal, connect_bytes) = match info.version {
+        ProtocolVersion::V5 => (door.v5_listener, buffer),
+        ProtocolVersion::V311 => (door.v4_listener, buffer),
+        ProtocolVersion::V31 => {
+            let Some(packet) = buffer.get(..connect_len) else {
+                return;
+            };
+            match mqtt_wire::rewrite_v31_connect_as_v311(packet) {
+                Ok(mut rewritten) => {
+                    rewritten.extend_from_slice(buffer.get(connect_len..).unwrap_or_default());
+                    (door.v4_listener, rewritten)
+                }
+                Err(err) => {
+                    door.events.send(refused(err.to_string()));
+                    refuse(
+                        &mut client,
+                        info.version,
+                        Refusal::UnsupportedProtocolVersion,
+                    )
+                    .await;
+                    return;
+                }
+            }
+        }
+    };
+    let mut broker = match TcpStream::connect(internal).await {
+        Ok(stream) => stream,
+        Err(err) => {
+            door.events.send(refused(format!(
+                "the broker's internal listener did not answer ({err})"
+            )));
+            refuse(&mut client, info.version, Refusal::ServerUnavailable).await;
+            return;
+        }
+    };
+    let _ = broker.set_nodelay(true);
+
+    let registration =
+        door.registry
+            .register(info.client_id.clone(), peer, info.version, transport);
+    let entry = registration.entry.clone();
+    entry
+        .bytes_in
+        .fetch_add(connect_bytes.len() as u64, Ordering::Relaxed);
+    door.registry
+        .totals
+        .bytes_in
+        .fetch_add(connect_bytes.len() as u64, Ordering::Relaxed);
+
+    let mut upstream = PumpState::default();
+    // The CONNECT (and anything the client sent right behind it) goes first, through the same counter.
+    if let Err(err) = upstream.counter.feed(&connect_bytes) {
+        door.events.send(refused(err.to_string()));
+        return;
+    }
+    if broker.write_all(&connect_bytes).await.is_err() {
+        door.events.send(refused(
+            "the broker closed the connection before reading its CONNECT".to_owned(),
+        ));
+        refuse(&mut client, info.version, Refusal::ServerUnavailable).await;
+        return;
+    }
+
+    let (mut client_rd, mut client_wr) = tokio::io::split(client);
+    let (mut broker_rd, mut broker_wr) = broker.into_split();
+    let mut downstream = PumpState::default();
+    let mut stopping = door.stopping.clone();
+    let ending = {
+        let up = pump(
+            &mut client_rd,
+            &mut broker_wr,
+            &mut upstream,
+            Direction::ToBroker,
+            &entry,
+            door,
+        );
+        let down = pump(
+            &mut broker_rd,
+            &mut client_wr,
+            &mut downstream,
+            Direction::ToClient {
+                version: info.version,
+            },
+            &entry,
+            door,
+        );
+        tokio::select! {
+            end = up => end,
+            end = down => end,
+            _ = stopping.wait_for(|s| *s) => PumpEnd::BrokerStopping,
+        }
+    };
+
+    let was_accepted = entry.accepted.load(Ordering::Relaxed);
+    match ending {
+        PumpEnd::BrokerStopping => {
+            // A stopping broker ends sessions the way a client would, so rumqttd forgets them and
+            // publishes no last wills; only a packet boundary is a safe place for that DISCONNECT.
+            if upstream.counter.at_boundary() && !upstream.mid_write {
+                let _ = broker_wr.write_all(&DISCONNECT_PACKET).await;
+                let mut sink = [0u8; 512];
+                let _ = tokio::time::timeout(GRACEFUL_CLOSE, async {
+                    while matches!(broker_rd.read(&mut sink).await, Ok(n) if n > 0) {}
+                })
+                .await;
+            }
+            let _ = client_wr.shutdown().await;
+        }
+        PumpEnd::Refused(reason) => door.events.send(refused(reason)),
+        PumpEnd::ClientClosed { clean } if was_accepted => {
+            door.events.send(Event::ClientDisconnected {
+                peer,
+                client_id: info.client_id.clone(),
+                clean,
+            })
+        }
+        PumpEnd::BrokerClosed if was_accepted => {
+            let _ = client_wr.shutdown().await;
+            door.events.send(Event::ClientDisconnected {
+                peer,
+                client_id: info.client_id.clone(),
+                clean: false,
+            })
+        }
+        PumpEnd::BrokerClosed => door.events.send(refused(
+            "the broker closed the connection without accepting it (see Known limits in the README: keep-alive 0 and some client ids are refused)".to_owned(),
+        )),
+        PumpEnd::ClientClosed { .. } => {}
+        PumpEnd::ProtocolError(reason) => door.events.send(Event::ConnectionRejected {
+            peer,
+            reason: format!("{} sent a malformed packet: {reason}", info.client_id),
+        }),
+    }
+    drop(registration);
+}
+
+#[derive(Default)]
+struct PumpState {
+    counter: FrameCounter,
+    /// True while a chunk is partly written: cutting the stream there would corrupt a packet.
+    mid_write: bool,
+}
+
+#[derive(Clone, Copy)]
+enum Direction {
+    ToBroker,
+    ToClient { version: ProtocolVersion },
+}
+
+enum PumpEnd {
+    ClientClosed { clean: bool },
+    BrokerClosed,
+    BrokerStopping,
+    Refused(String),
+    ProtocolError(String),
+}
+
+/// Copies one direction, counting packets; returns how that direction ended.
+async fn pump<R, W>(
+    from: &mut R,
+    to: &mut W,
+    state: &mut PumpState,
+    direction: Direction,
+    entry: &ClientEntry,
+    door: &FrontDoor,
+) -> PumpEnd
+where
+    R: AsyncRead + Unpin,
+    W: AsyncWrite + Unpin,
+{
+    let mut buf = vec![0u8; PUMP_BUFFER];
+    let mut saw_disconnect = false;
+    let totals = &door.registry.totals;
+    loop {
+        let n = match from.read(&mut buf).await {
+            Ok(0) | Err(_) => {
+                return match direction {
+                    Direction::ToBroker => PumpEnd::ClientClosed {
+                        clean: saw_disconnect,
+                    },
+                    Direction::ToClient { .. } => PumpEnd::BrokerClosed,
+                };
+            }
+            Ok(n) => n,
+        };
+        let Some(chunk) = buf.get(..n) else {
+            return PumpEnd::BrokerClosed;
+        };
+        let tally = match state.counter.feed(chunk) {
+            Ok(tally) => tally,
+            Err(err) => return PumpEnd::ProtocolError(err.to_string()),
+        };
+        let bytes = n as u64;
+        match direction {
+            Direction::ToBroker => {
+                saw_disconnect |= tally.disconnect;
+                entry
+                    .messages_in
+                    .fetch_add(tally.publishes, Ordering::Relaxed);
+                entry.bytes_in.fetch_add(bytes, Ordering::Relaxed);
+                totals
+                    .messages_in
+                    .fetch_add(tally.publishes, Ordering::Relaxed);
+                totals.bytes_in.fetch_add(bytes, Ordering::Relaxed);
+            }
+            Direction::ToClient { version } => {
+                if let Some(code) = tally.connack_code {
+                    if code == 0 {
+                        entry.accepted.store(true, Ordering::Relaxed);
+                        totals.connections_accepted.fetch_add(1, Ordering::Relaxed);
+                        door.events.send(Event::ClientConnected {
+                            peer: entry.peer,
+                            client_id: entry.client_id.clone(),
+                            version: entry.version,
+                            transport: entry.transport,
+                        });
+                    } else {
+                        // Let the client read the refusal before reporting it.
+                        let _ = to.write_all(chunk).await;
+                        return PumpEnd::Refused(describe_connack_refusal(version, code));
+                    }
+                }
+                entry
+                    .messages_out
+                    .fetch_add(tally.publishes, Ordering::Relaxed);
+                entry.bytes_out.fetch_add(bytes, Ordering::Relaxed);
+                totals
+                    .messages_out
+                    .fetch_add(tally.publishes, Ordering::Relaxed);
+                totals.bytes_out.fetch_add(bytes, Ordering::Relaxed);
+            }
+        }
+        state.mid_write = true;
+        if to.write_all(chunk).await.is_err() {
+            return match direction {
+                Direction::ToBroker => PumpEnd::BrokerClosed,
+                Direction::ToClient { .. } => PumpEnd::ClientClosed { clean: false },
+            };
+        }
+        state.mid_write = false;
+    }
+}
+
+fn describe_connack_refusal(version: ProtocolVersion, code: u8) -> String {
+    let meaning = match (version, code) {
+        (ProtocolVersion::V5, 0x84) | (_, 1) => "unsupported protocol version",
+        (ProtocolVersion::V5, 0x85) | (_, 2) => "client id not allowed",
+        (ProtocolVersion::V5, 0x88) | (_, 3) => "server unavailable",
+        (ProtocolVersion::V5, 0x86) | (_, 4) => "bad user name or password",
+        (ProtocolVersion::V5, 0x87) | (_, 5) => "not authorized",
+        _ => "refused",
+    };
+    format!("the broker refused the connection: {meaning} (code {code:#04x})")
+}

@@ -1,0 +1,278 @@
+//! The engine: everything that speaks MQTT, on a tokio runtime of its own. Front ends (the window,
+//! the CLI, tests) talk to it only through [`Command`]s, [`Event`]s and [`Snapshot`]s.
+
+pub mod broker;
+pub mod clients;
+pub mod connect_info;
+pub mod events;
+pub mod front_door;
+pub mod mqtt_wire;
+pub mod settings;
+pub mod snapshot;
+pub mod stats;
+
+use std::sync::mpsc::{SyncSender, sync_channel};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::runtime::Runtime;
+use tokio::sync::mpsc;
+
+pub use broker::{BrokerError, Listener, RunningInfo};
+pub use clients::{ClientRow, Transport};
+pub use events::{Event, EventSource, Waker};
+pub use mqtt_wire::ProtocolVersion;
+pub use settings::{BrokerSettings, Credentials, SettingsError};
+pub use snapshot::{BrokerStatus, Snapshot};
+
+use broker::BrokerHost;
+use clients::ClientRegistry;
+use events::EventSink;
+use snapshot::SnapshotBuilder;
+
+/// What a front end asks the engine to do.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Command {
+    StartBroker(BrokerSettings),
+    StopBroker,
+    /// Stop, then start with these settings (a port change while running, say).
+    RestartBroker(BrokerSettings),
+}
+
+/// The engine's answer to a command sent with [`Engine::call`].
+pub type Outcome = Result<(), String>;
+
+/// A command travelling to the engine, with an optional way back for callers that wait.
+struct Request {
+    command: Command,
+    reply: Option<SyncSender<Outcome>>,
+}
+
+/// How many commands may wait for the engine; a full queue is reported, never waited on.
+const COMMAND_QUEUE_LEN: usize = 64;
+/// How often the engine looks at its counters to refresh the snapshot.
+const SNAPSHOT_EVERY: Duration = Duration::from_millis(250);
+
+/// Why the engine did not take a command.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EngineError {
+    #[error("the engine is busy with earlier commands; try again in a moment")]
+    Busy,
+    #[error("the engine has stopped; restart the app")]
+    Gone,
+    #[error("the engine did not answer within {0:?}")]
+    NoAnswer(Duration),
+    #[error("the engine could not start: {0}")]
+    CannotStart(String),
+}
+
+/// The handle front ends hold. Dropping it stops the broker cleanly and ends the engine's threads.
+pub struct Engine {
+    runtime: Option<Runtime>,
+    commands: mpsc::Sender<Request>,
+    events: EventSource,
+    sink: EventSink,
+    snapshot: Arc<Mutex<Arc<Snapshot>>>,
+}
+
+impl Engine {
+    /// Starts the engine's runtime. The broker is not started until a [`Command::StartBroker`].
+    pub fn start() -> Result<Self, EngineError> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("engine")
+            .enable_all()
+            .build()
+            .map_err(|e| EngineError::CannotStart(e.to_string()))?;
+        let (commands, command_rx) = mpsc::channel(COMMAND_QUEUE_LEN);
+        let (sink, events) = events::event_queue();
+        let snapshot = Arc::new(Mutex::new(Arc::new(Snapshot::default())));
+        runtime.spawn(run(command_rx, sink.clone(), snapshot.clone()));
+        Ok(Self {
+            runtime: Some(runtime),
+            commands,
+            events,
+            sink,
+            snapshot,
+        })
+    }
+
+    /// Queues a command without waiting; its result arrives as events and in the snapshot.
+    pub fn send(&self, command: Command) -> Result<(), EngineError> {
+        self.commands
+            .try_send(Request {
+                command,
+                reply: None,
+            })
+            .map_err(|e| match e {
+                mpsc::error::TrySendError::Full(_) => EngineError::Busy,
+                mpsc::error::TrySendError::Closed(_) => EngineError::Gone,
+            })
+    }
+
+    /// Sends a command and waits for its outcome. For the CLI and tests: never call it from a UI thread.
+    pub fn call(&self, command: Command, timeout: Duration) -> Result<Outcome, EngineError> {
+        let (reply, answer) = sync_channel(1);
+        self.commands
+            .try_send(Request {
+                command,
+                reply: Some(reply),
+            })
+            .map_err(|e| match e {
+                mpsc::error::TrySendError::Full(_) => EngineError::Busy,
+                mpsc::error::TrySendError::Closed(_) => EngineError::Gone,
+            })?;
+        answer
+            .recv_timeout(timeout)
+            .map_err(|_| EngineError::NoAnswer(timeout))
+    }
+
+    /// Starts the broker and waits until it is listening (CLI and tests).
+    pub fn start_broker_blocking(
+        &self,
+        settings: BrokerSettings,
+    ) -> Result<RunningInfo, StartError> {
+        self.call(Command::StartBroker(settings), Duration::from_secs(30))?
+            .map_err(StartError::Refused)?;
+        match self.snapshot().broker.clone() {
+            BrokerStatus::Running(info) => Ok(info),
+            BrokerStatus::Failed(err) => Err(StartError::Broker(err)),
+            other => Err(StartError::Refused(format!(
+                "the broker is {other:?} after starting"
+            ))),
+        }
+    }
+
+    /// The latest picture of the engine's state; cheap to call every frame.
+    pub fn snapshot(&self) -> Arc<Snapshot> {
+        self.snapshot
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Events, oldest first.
+    pub fn events(&self) -> &EventSource {
+        &self.events
+    }
+
+    /// Registers a callback the engine calls when it has news (the window's repaint request).
+    pub fn set_waker(&self, waker: Waker) {
+        self.sink.set_waker(waker);
+    }
+}
+
+/// Why [`Engine::start_broker_blocking`] did not give a running broker.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+    #[error(transparent)]
+    Broker(BrokerError),
+    #[error("{0}")]
+    Refused(String),
+}
+
+impl Drop for Engine {
+    fn drop(&mut self) {
+        // Stop the broker the polite way (clients get disconnected, ports are freed), then end the runtime.
+        let _ = self.call(Command::StopBroker, Duration::from_secs(5));
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_timeout(Duration::from_secs(2));
+        }
+    }
+}
+
+/// The engine's main loop: carries out commands one at a time and refreshes the snapshot.
+async fn run(
+    mut commands: mpsc::Receiver<Request>,
+    sink: EventSink,
+    published: Arc<Mutex<Arc<Snapshot>>>,
+) {
+    let registry = Arc::new(ClientRegistry::default());
+    let mut host = BrokerHost::default();
+    let mut builder = SnapshotBuilder::default();
+    let mut ticker = tokio::time::interval(SNAPSHOT_EVERY);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            request = commands.recv() => {
+                let Some(Request { command, reply }) = request else { break };
+                let outcome = execute(command, &mut host, &registry, &sink, &mut builder, &published).await;
+                // The snapshot shows a command's effect before anyone waiting hears it is done.
+                builder.refresh(&host, &registry, &published, &sink);
+                if let Some(reply) = reply {
+                    let _ = reply.try_send(outcome);
+                }
+            }
+            _ = ticker.tick() => builder.refresh(&host, &registry, &published, &sink),
+        }
+    }
+    host.stop(&registry).await;
+}
+
+async fn execute(
+    command: Command,
+    host: &mut BrokerHost,
+    registry: &Arc<ClientRegistry>,
+    sink: &EventSink,
+    builder: &mut SnapshotBuilder,
+    published: &Arc<Mutex<Arc<Snapshot>>>,
+) -> Outcome {
+    match command {
+        Command::StartBroker(settings) => {
+            start(settings, host, registry, sink, builder, published).await
+        }
+        Command::StopBroker => {
+            if host.stop(registry).await {
+                builder.set_status(BrokerStatus::Stopped);
+                sink.send(Event::BrokerStopped);
+            }
+            Ok(())
+        }
+        Command::RestartBroker(settings) => {
+            if let Err(err) = settings.validate() {
+                // A bad edit never takes down a running broker.
+                let message = err.to_string();
+                sink.send(Event::CommandRejected(message.clone()));
+                return Err(message);
+            }
+            if host.stop(registry).await {
+                sink.send(Event::BrokerStopped);
+            }
+            start(settings, host, registry, sink, builder, published).await
+        }
+    }
+}
+
+async fn start(
+    settings: BrokerSettings,
+    host: &mut BrokerHost,
+    registry: &Arc<ClientRegistry>,
+    sink: &EventSink,
+    builder: &mut SnapshotBuilder,
+    published: &Arc<Mutex<Arc<Snapshot>>>,
+) -> Outcome {
+    if let Some(running) = host.running() {
+        let message = BrokerError::AlreadyRunning(running.tcp).to_string();
+        sink.send(Event::CommandRejected(message.clone()));
+        return Err(message);
+    }
+    builder.set_status(BrokerStatus::Starting);
+    builder.refresh(host, registry, published, sink);
+    match host.start(settings, registry.clone(), sink.clone()).await {
+        Ok(info) => {
+            sink.send(Event::BrokerStarted {
+                tcp: info.tcp,
+                websocket: info.websocket,
+            });
+            builder.set_status(BrokerStatus::Running(info));
+            Ok(())
+        }
+        Err(err) => {
+            builder.set_status(BrokerStatus::Failed(err.clone()));
+            sink.send(Event::BrokerFailed(err));
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,6 @@
+//! MQTT Playground: an embedded MQTT broker, its clients and what flows through it, for a desktop window or a terminal.
+
+pub mod bench;
+pub mod cli;
+pub mod engine;
+pub mod ui;

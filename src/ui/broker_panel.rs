@@ -1,0 +1,340 @@
+//! The Broker panel: start/stop, where it listens, who may connect, and how it is doing.
+
+use std::net::{IpAddr, Ipv4Addr};
+use std::time::Duration;
+
+use eframe::egui::{self, Color32, RichText};
+
+use crate::engine::settings::{self, BrokerSettings, SettingsError, TCP_PORT_LABEL, WS_PORT_LABEL};
+use crate::engine::{BrokerStatus, Command, Listener, Snapshot};
+
+use super::format;
+
+const RUNNING_GREEN: Color32 = Color32::from_rgb(40, 170, 80);
+
+/// A coloured dot before a state word, readable from the back of a classroom.
+fn status_dot(ui: &mut egui::Ui, color: Color32) {
+    let size = ui.text_style_height(&egui::TextStyle::Body);
+    let (rect, _) = ui.allocate_exact_size(egui::vec2(size, size), egui::Sense::hover());
+    ui.painter()
+        .circle_filled(rect.center(), size * 0.35, color);
+}
+
+/// What the user has typed; turned into settings only when valid.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BrokerForm {
+    pub open_to_network: bool,
+    pub tcp_port: String,
+    pub websocket: bool,
+    pub ws_port: String,
+    pub require_login: bool,
+    pub username: String,
+    pub password: String,
+}
+
+impl BrokerForm {
+    pub fn from_settings(settings: &BrokerSettings) -> Self {
+        Self {
+            open_to_network: settings.is_open_to_network(),
+            tcp_port: settings.tcp_port.to_string(),
+            websocket: settings.ws_port.is_some(),
+            ws_port: settings
+                .ws_port
+                .unwrap_or(settings::DEFAULT_WS_PORT)
+                .to_string(),
+            require_login: settings.credentials.is_some(),
+            username: settings
+                .credentials
+                .as_ref()
+                .map(|c| c.username.clone())
+                .unwrap_or_default(),
+            password: settings
+                .credentials
+                .as_ref()
+                .map(|c| c.password.clone())
+                .unwrap_or_default(),
+        }
+    }
+
+    /// The settings this form describes, or every problem with it (one per field at most).
+    pub fn to_settings(&self) -> Result<BrokerSettings, Vec<SettingsError>> {
+        let mut errors = Vec::new();
+        let tcp_port = settings::parse_port(TCP_PORT_LABEL, &self.tcp_port)
+            .map_err(|e| errors.push(e))
+            .ok();
+        let ws_port = if self.websocket {
+            settings::parse_port(WS_PORT_LABEL, &self.ws_port)
+                .map_err(|e| errors.push(e))
+                .ok()
+        } else {
+            None
+        };
+        let credentials = if self.require_login {
+            settings::parse_credentials(&self.username, &self.password)
+                .map_err(|e| errors.push(e))
+                .ok()
+                .flatten()
+                .or_else(|| {
+                    if self.username.is_empty() && self.password.is_empty() {
+                        errors.push(SettingsError::MissingUsername);
+                    }
+                    None
+                })
+        } else {
+            None
+        };
+        let bind = if self.open_to_network {
+            IpAddr::V4(Ipv4Addr::UNSPECIFIED)
+        } else {
+            IpAddr::V4(Ipv4Addr::LOCALHOST)
+        };
+        let Some(tcp_port) = tcp_port else {
+            return Err(errors);
+        };
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        let settings = BrokerSettings {
+            bind,
+            tcp_port,
+            ws_port,
+            credentials,
+        };
+        settings.validate().map_err(|e| vec![e])?;
+        Ok(settings)
+    }
+}
+
+/// The panel's state across frames.
+pub struct BrokerPanel {
+    pub form: BrokerForm,
+    /// Shown after a Start click on an invalid form; typing clears them once valid.
+    errors: Vec<SettingsError>,
+}
+
+impl BrokerPanel {
+    pub fn new(settings: &BrokerSettings) -> Self {
+        Self {
+            form: BrokerForm::from_settings(settings),
+            errors: Vec::new(),
+        }
+    }
+
+    /// Draws the panel; returns the command a click asked for.
+    pub fn ui(&mut self, ui: &mut egui::Ui, snapshot: &Snapshot) -> Option<Command> {
+        let mut command = None;
+        ui.heading("Broker");
+        command = command.or(self.status_ui(ui, snapshot));
+        ui.add_space(6.0);
+        let running = matches!(snapshot.broker, BrokerStatus::Running(_));
+
+        ui.horizontal(|ui| {
+            if running {
+                if ui.button("Stop").clicked() {
+                    command = Some(Command::StopBroker);
+                }
+            } else if ui.button("Start").clicked() {
+                command = self.validated().map(Command::StartBroker);
+            }
+            if let BrokerStatus::Running(info) = &snapshot.broker
+                && let Ok(wanted) = self.form.to_settings()
+                && wanted != info.settings
+                && ui
+                    .button("⟳ Apply")
+                    .on_hover_text("Restart the broker with the settings below")
+                    .clicked()
+            {
+                command = Some(Command::RestartBroker(wanted));
+            }
+        });
+        ui.add_space(6.0);
+        self.settings_ui(ui);
+        // Errors from a click stay until the form is valid again.
+        if !self.errors.is_empty() && self.form.to_settings().is_ok() {
+            self.errors.clear();
+        }
+        command
+    }
+
+    fn validated(&mut self) -> Option<BrokerSettings> {
+        match self.form.to_settings() {
+            Ok(settings) => {
+                self.errors.clear();
+                Some(settings)
+            }
+            Err(errors) => {
+                self.errors = errors;
+                None
+            }
+        }
+    }
+
+    fn status_ui(&mut self, ui: &mut egui::Ui, snapshot: &Snapshot) -> Option<Command> {
+        let mut command = None;
+        match &snapshot.broker {
+            BrokerStatus::Running(info) => {
+                ui.horizontal(|ui| {
+                    status_dot(ui, RUNNING_GREEN);
+                    ui.label(RichText::new("Running").color(RUNNING_GREEN).strong());
+                    let uptime = info.started.elapsed();
+                    ui.label(format!("for {}", format::duration(uptime)));
+                    // Uptime ticks once a second; nothing else needs a repaint while idle.
+                    ui.ctx().request_repaint_after(Duration::from_secs(1));
+                });
+                egui::Grid::new("broker-figures")
+                    .num_columns(2)
+                    .show(ui, |ui| {
+                        ui.label("MQTT port");
+                        ui.monospace(info.tcp.to_string());
+                        ui.end_row();
+                        if let Some(ws) = info.websocket {
+                            ui.label("WebSocket port");
+                            ui.monospace(ws.to_string());
+                            ui.end_row();
+                        }
+                        ui.label("Clients connected");
+                        ui.strong(snapshot.clients.len().to_string());
+                        ui.end_row();
+                        ui.label("Messages/s in");
+                        ui.strong(format::count(snapshot.messages_in_per_s));
+                        ui.end_row();
+                        ui.label("Messages/s out");
+                        ui.strong(format::count(snapshot.messages_out_per_s));
+                        ui.end_row();
+                    });
+            }
+            BrokerStatus::Starting => {
+                ui.horizontal(|ui| {
+                    ui.spinner();
+                    ui.label("Starting…");
+                });
+            }
+            BrokerStatus::Stopped => {
+                ui.horizontal(|ui| {
+                    status_dot(ui, ui.visuals().weak_text_color());
+                    ui.label(RichText::new("Stopped").strong());
+                });
+            }
+            BrokerStatus::Failed(err) => {
+                ui.horizontal(|ui| {
+                    status_dot(ui, ui.visuals().error_fg_color);
+                    ui.label(
+                        RichText::new("Error")
+                            .color(ui.visuals().error_fg_color)
+                            .strong(),
+                    );
+                });
+                ui.label(RichText::new(err.to_string()).color(ui.visuals().error_fg_color));
+                if let Some((listener, port)) = err.free_alternative() {
+                    let text = match listener {
+                        Listener::Tcp => format!("Use port {port} instead"),
+                        Listener::WebSocket => format!("Use WebSocket port {port} instead"),
+                    };
+                    if ui.button(text).clicked() {
+                        match listener {
+                            Listener::Tcp => self.form.tcp_port = port.to_string(),
+                            Listener::WebSocket => self.form.ws_port = port.to_string(),
+                        }
+                        command = self.validated().map(Command::StartBroker);
+                    }
+                }
+            }
+        }
+        command
+    }
+
+    fn settings_ui(&mut self, ui: &mut egui::Ui) {
+        let form = &mut self.form;
+        ui.label("Who can connect");
+        ui.radio_value(
+            &mut form.open_to_network,
+            false,
+            "This computer only (127.0.0.1)",
+        );
+        ui.radio_value(
+            &mut form.open_to_network,
+            true,
+            "Open to my network (0.0.0.0)",
+        );
+        if form.open_to_network {
+            let warning = if form.require_login {
+                "Anyone on your network who knows the password can connect. Use this on networks you trust."
+            } else {
+                "Anyone on your network can connect, read and publish, without a password. Use this on networks you trust."
+            };
+            ui.label(
+                RichText::new(warning)
+                    .color(ui.visuals().warn_fg_color)
+                    .small(),
+            );
+        }
+        ui.add_space(4.0);
+        egui::Grid::new("broker-settings")
+            .num_columns(2)
+            .show(ui, |ui| {
+                let label = ui.label(TCP_PORT_LABEL);
+                ui.add(egui::TextEdit::singleline(&mut form.tcp_port).desired_width(70.0))
+                    .labelled_by(label.id);
+                ui.end_row();
+                ui.checkbox(&mut form.websocket, WS_PORT_LABEL);
+                ui.add_enabled(
+                    form.websocket,
+                    egui::TextEdit::singleline(&mut form.ws_port).desired_width(70.0),
+                );
+                ui.end_row();
+                ui.checkbox(&mut form.require_login, "Require a password");
+                ui.end_row();
+                if form.require_login {
+                    let label = ui.label("User name");
+                    ui.add(egui::TextEdit::singleline(&mut form.username).desired_width(140.0))
+                        .labelled_by(label.id);
+                    ui.end_row();
+                    let label = ui.label("Password");
+                    ui.add(
+                        egui::TextEdit::singleline(&mut form.password)
+                            .password(true)
+                            .desired_width(140.0),
+                    )
+                    .labelled_by(label.id);
+                    ui.end_row();
+                }
+            });
+        for error in &self.errors {
+            ui.label(RichText::new(error.to_string()).color(ui.visuals().error_fg_color));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::settings::SettingsField;
+
+    #[test]
+    fn the_form_round_trips_settings() {
+        let settings = BrokerSettings::default();
+        assert_eq!(
+            BrokerForm::from_settings(&settings).to_settings(),
+            Ok(settings)
+        );
+    }
+
+    #[test]
+    fn every_bad_field_is_reported() {
+        let mut form = BrokerForm::from_settings(&BrokerSettings::default());
+        form.tcp_port = "abc".into();
+        form.ws_port = "70000".into();
+        form.require_login = true;
+        form.username = "teacher".into();
+        let errors = form.to_settings().unwrap_err();
+        let fields: Vec<_> = errors.iter().map(|e| e.field()).collect();
+        assert_eq!(
+            fields,
+            vec![
+                SettingsField::TcpPort,
+                SettingsField::WsPort,
+                SettingsField::Password
+            ]
+        );
+    }
+}

@@ -1,0 +1,42 @@
+//! The window: egui panels that draw engine snapshots and send engine commands (no tokio, no MQTT here).
+
+pub mod activity;
+pub mod app;
+pub mod broker_panel;
+pub mod clients_panel;
+pub mod connect_card;
+pub mod format;
+
+use std::sync::Arc;
+
+use crate::cli::Cli;
+use crate::engine::{Command, Engine};
+
+pub use app::PlaygroundApp;
+
+/// Opens the window; returns when the user closes it (the broker is stopped on the way out).
+pub fn run_window(cli: &Cli) -> anyhow::Result<()> {
+    let settings = cli.broker.to_settings()?;
+    let engine = Engine::start()?;
+    if !cli.no_broker {
+        engine.send(Command::StartBroker(settings.clone()))?;
+    }
+    let options = eframe::NativeOptions {
+        viewport: eframe::egui::ViewportBuilder::default()
+            .with_title("MQTT Playground")
+            .with_app_id("mqtt-playground")
+            .with_inner_size([1280.0, 800.0])
+            .with_min_inner_size([720.0, 480.0]),
+        ..Default::default()
+    };
+    eframe::run_native(
+        "MQTT Playground",
+        options,
+        Box::new(move |cc| {
+            let ctx = cc.egui_ctx.clone();
+            engine.set_waker(Arc::new(move || ctx.request_repaint()));
+            Ok(Box::new(PlaygroundApp::new(engine, settings)))
+        }),
+    )
+    .map_err(|e| anyhow::anyhow!("could not open the window: {e}"))
+}

@@ -1,0 +1,243 @@
+//! Shared test helpers: an engine with a real broker on OS-chosen loopback ports, and real MQTT clients.
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use mqtt_playground::engine::{BrokerSettings, Engine, RunningInfo, Snapshot};
+use rumqttc::{Client, Connection, Event, MqttOptions, Packet, QoS};
+
+/// Generous bound for anything that should happen "soon" on a busy 2-core machine.
+pub const PATIENCE: Duration = Duration::from_secs(20);
+
+/// An engine whose broker listens on loopback ports the OS chose.
+pub fn running_broker() -> (Engine, RunningInfo) {
+    running_broker_with(BrokerSettings::loopback_any_port())
+}
+
+pub fn running_broker_with(settings: BrokerSettings) -> (Engine, RunningInfo) {
+    let engine = Engine::start().expect("engine starts");
+    let info = engine
+        .start_broker_blocking(settings)
+        .expect("broker starts");
+    (engine, info)
+}
+
+/// Waits (bounded) until the engine's snapshot satisfies `check`.
+pub fn wait_for_snapshot(engine: &Engine, what: &str, check: impl Fn(&Snapshot) -> bool) {
+    let deadline = Instant::now() + PATIENCE;
+    while Instant::now() < deadline {
+        if check(&engine.snapshot()) {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    panic!(
+        "timed out waiting for: {what}; last snapshot: {:?}",
+        engine.snapshot()
+    );
+}
+
+/// A connected MQTT 3.1.1 client; the connection is driven by the test through `Connection`.
+pub fn v4_client(
+    addr: SocketAddr,
+    id: &str,
+    configure: impl FnOnce(&mut MqttOptions),
+) -> (Client, Connection) {
+    let mut options = MqttOptions::new(id, addr.ip().to_string(), addr.port());
+    options.set_keep_alive(Duration::from_secs(30));
+    configure(&mut options);
+    let (client, mut connection) = Client::new(options, 100);
+    wait_v4_connack(&mut connection).expect("v4 client connects");
+    (client, connection)
+}
+
+/// Drives a v4 connection until CONNACK; the error is what the broker or network said.
+pub fn wait_v4_connack(connection: &mut Connection) -> Result<(), rumqttc::ConnectionError> {
+    let deadline = Instant::now() + PATIENCE;
+    while Instant::now() < deadline {
+        match connection.recv_timeout(Duration::from_millis(500)) {
+            Ok(Ok(Event::Incoming(Packet::ConnAck(_)))) => return Ok(()),
+            Ok(Ok(_)) => {}
+            Ok(Err(err)) => return Err(err),
+            Err(_) => {}
+        }
+    }
+    panic!("no CONNACK within {PATIENCE:?}");
+}
+
+/// A received message, the same shape for both protocol versions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Received {
+    pub topic: String,
+    pub payload: Vec<u8>,
+    pub retain: bool,
+}
+
+/// Drives a v4 connection until `count` publishes arrived (bounded).
+pub fn receive_v4(connection: &mut Connection, count: usize) -> Vec<Received> {
+    let mut out = Vec::new();
+    let deadline = Instant::now() + PATIENCE;
+    while out.len() < count && Instant::now() < deadline {
+        match connection.recv_timeout(Duration::from_millis(200)) {
+            Ok(Ok(Event::Incoming(Packet::Publish(p)))) => out.push(Received {
+                topic: p.topic.clone(),
+                payload: p.payload.to_vec(),
+                retain: p.retain,
+            }),
+            Ok(Ok(_)) | Err(_) => {}
+            Ok(Err(err)) => panic!("subscriber lost its connection: {err}"),
+        }
+    }
+    out
+}
+
+/// Drives a v4 connection until the broker acknowledged a subscription.
+pub fn wait_v4_suback(connection: &mut Connection) {
+    let deadline = Instant::now() + PATIENCE;
+    while Instant::now() < deadline {
+        if let Ok(Ok(Event::Incoming(Packet::SubAck(_)))) =
+            connection.recv_timeout(Duration::from_millis(200))
+        {
+            return;
+        }
+    }
+    panic!("no SUBACK within {PATIENCE:?}");
+}
+
+/// Drives a v4 connection for a while so queued requests go out (and acks come back).
+pub fn pump_v4(connection: &mut Connection, for_at_least: Duration) {
+    let until = Instant::now() + for_at_least;
+    while Instant::now() < until {
+        let _ = connection.recv_timeout(Duration::from_millis(50));
+    }
+}
+
+pub mod v5 {
+    use super::*;
+    use rumqttc::v5::mqttbytes::v5::Packet as Packet5;
+    use rumqttc::v5::{
+        Client as Client5, Connection as Connection5, Event as Event5, MqttOptions as Options5,
+    };
+
+    pub fn client(
+        addr: SocketAddr,
+        id: &str,
+        configure: impl FnOnce(&mut Options5),
+    ) -> (Client5, Connection5) {
+        let mut options = Options5::new(id, addr.ip().to_string(), addr.port());
+        options.set_keep_alive(Duration::from_secs(30));
+        configure(&mut options);
+        let (client, mut connection) = Client5::new(options, 100);
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            assert!(
+                Instant::now() < deadline,
+                "no v5 CONNACK within {PATIENCE:?}"
+            );
+            match connection.recv_timeout(Duration::from_millis(500)) {
+                Ok(Ok(Event5::Incoming(Packet5::ConnAck(_)))) => break,
+                Ok(Err(err)) => panic!("v5 client could not connect: {err}"),
+                _ => {}
+            }
+        }
+        (client, connection)
+    }
+
+    pub fn wait_suback(connection: &mut Connection5) {
+        let deadline = Instant::now() + PATIENCE;
+        while Instant::now() < deadline {
+            if let Ok(Ok(Event5::Incoming(Packet5::SubAck(_)))) =
+                connection.recv_timeout(Duration::from_millis(200))
+            {
+                return;
+            }
+        }
+        panic!("no v5 SUBACK within {PATIENCE:?}");
+    }
+
+    pub fn receive(connection: &mut Connection5, count: usize) -> Vec<Received> {
+        let mut out = Vec::new();
+        let deadline = Instant::now() + PATIENCE;
+        while out.len() < count && Instant::now() < deadline {
+            match connection.recv_timeout(Duration::from_millis(200)) {
+                Ok(Ok(Event5::Incoming(Packet5::Publish(p)))) => out.push(Received {
+                    topic: String::from_utf8_lossy(&p.topic).into_owned(),
+                    payload: p.payload.to_vec(),
+                    retain: p.retain,
+                }),
+                Ok(Ok(_)) | Err(_) => {}
+                Ok(Err(err)) => panic!("v5 subscriber lost its connection: {err}"),
+            }
+        }
+        out
+    }
+
+    pub fn pump(connection: &mut Connection5, for_at_least: Duration) {
+        let until = Instant::now() + for_at_least;
+        while Instant::now() < until {
+            let _ = connection.recv_timeout(Duration::from_millis(50));
+        }
+    }
+}
+
+pub fn qos_all() -> [QoS; 3] {
+    [QoS::AtMostOnce, QoS::AtLeastOnce, QoS::ExactlyOnce]
+}
+
+/// Outside tools (python paho-mqtt, mosquitto clients): under `CI=true` a missing tool fails the
+/// test; elsewhere the test says plainly that it was skipped and why.
+pub mod tools {
+    use std::path::PathBuf;
+
+    pub fn under_ci() -> bool {
+        std::env::var("CI").map(|v| v == "true").unwrap_or(false)
+    }
+
+    /// Returns false (after saying so) when the tool is missing outside CI; panics under CI.
+    pub fn available(what: &str, found: bool, how_to_get: &str) -> bool {
+        if found {
+            return true;
+        }
+        if under_ci() {
+            panic!(
+                "{what} is missing, and under CI=true every interop tool must be there: {how_to_get}"
+            );
+        }
+        eprintln!(
+            "SKIPPED: {what} is not installed, so this interop test did not run ({how_to_get})"
+        );
+        false
+    }
+
+    /// An executable on PATH.
+    pub fn on_path(name: &str) -> Option<PathBuf> {
+        std::env::var_os("PATH").and_then(|paths| {
+            std::env::split_paths(&paths)
+                .map(|dir| dir.join(name))
+                .find(|candidate| candidate.is_file())
+        })
+    }
+
+    /// The python of a venv `.ci/run` makes under target/interop.
+    pub fn venv_python(venv: &str) -> Option<PathBuf> {
+        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("target/interop")
+            .join(venv)
+            .join("bin/python");
+        path.is_file().then_some(path)
+    }
+}
+
+/// An engine with a running broker, kept together so tests hold both.
+pub struct Broker {
+    pub engine: Engine,
+    pub info: RunningInfo,
+}
+
+impl Broker {
+    pub fn start() -> Self {
+        let (engine, info) = running_broker();
+        Self { engine, info }
+    }
+}
