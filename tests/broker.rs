@@ -409,12 +409,11 @@ fn garbage_and_wrong_protocols_get_words_not_panics() {
     let _ = http.read_to_end(&mut sink);
     let mut rejected = None;
     for _ in 0..200 {
-        match engine.events().next_timeout(Duration::from_millis(100)) {
-            Some(Event::ConnectionRejected { reason, .. }) => {
-                rejected = Some(reason);
-                break;
-            }
-            _ => {}
+        if let Some(Event::ConnectionRejected { reason, .. }) =
+            engine.events().next_timeout(Duration::from_millis(100))
+        {
+            rejected = Some(reason);
+            break;
         }
     }
     let reason = rejected.expect("the HTTP request was reported");

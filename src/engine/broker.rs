@@ -102,8 +102,33 @@ enum InternalProtocol {
 
 struct RunningBroker {
     info: RunningInfo,
-    runtime: Runtime,
+    runtime: ListenerRuntime,
     stopping: watch::Sender<bool>,
+}
+
+/// The runtime serving one broker run. Dropping a tokio runtime inside async code panics, so an
+/// unplanned drop (an error path, the engine going away) shuts it down in the background instead.
+struct ListenerRuntime(Option<Runtime>);
+
+impl ListenerRuntime {
+    fn get(&self) -> Option<&Runtime> {
+        self.0.as_ref()
+    }
+
+    /// Shuts down and waits for every task (and socket) to be gone; call it off async threads.
+    fn shut_down(mut self, timeout: Duration) {
+        if let Some(runtime) = self.0.take() {
+            runtime.shutdown_timeout(timeout);
+        }
+    }
+}
+
+impl Drop for ListenerRuntime {
+    fn drop(&mut self) {
+        if let Some(runtime) = self.0.take() {
+            runtime.shutdown_background();
+        }
+    }
 }
 
 /// Owns the router and, while the broker runs, the runtime serving its listeners.
@@ -153,20 +178,18 @@ impl BrokerHost {
             .enable_all()
             .build()
             .map_err(|e| BrokerError::Internal(e.to_string()))?;
-
-        let v4 = self
-            .start_internal(&runtime, InternalProtocol::V4, &settings)
-            .await?;
-        let v5 = match self
-            .start_internal(&runtime, InternalProtocol::V5, &settings)
-            .await
-        {
-            Ok(addr) => addr,
-            Err(err) => {
-                runtime.shutdown_background();
-                return Err(err);
-            }
+        let runtime = ListenerRuntime(Some(runtime));
+        let Some(handle) = runtime.get().map(|r| r.handle().clone()) else {
+            return Err(BrokerError::Internal("no runtime".to_owned()));
         };
+
+        let ready_by = Instant::now() + INTERNAL_READY;
+        let v4 = self
+            .start_internal(&handle, InternalProtocol::V4, &settings, ready_by)
+            .await?;
+        let v5 = self
+            .start_internal(&handle, InternalProtocol::V5, &settings, ready_by)
+            .await?;
 
         let (stopping, stopping_rx) = watch::channel(false);
         let door = Arc::new(FrontDoor {
@@ -178,14 +201,14 @@ impl BrokerHost {
             stopping: stopping_rx,
         });
         let tcp_door = door.clone();
-        runtime.spawn(async move {
+        handle.spawn(async move {
             match tokio::net::TcpListener::from_std(tcp) {
                 Ok(listener) => front_door::serve_tcp(listener, tcp_door).await,
                 Err(err) => tracing::error!(%err, "could not serve the TCP port"),
             }
         });
         if let Some(ws) = websocket {
-            runtime.spawn(async move {
+            handle.spawn(async move {
                 match tokio::net::TcpListener::from_std(ws) {
                     Ok(listener) => front_door::serve_websocket(listener, door).await,
                     Err(err) => tracing::error!(%err, "could not serve the WebSocket port"),
@@ -222,7 +245,7 @@ impl BrokerHost {
         // Shutting the runtime down drops every task, and with them every socket; it blocks while
         // worker threads finish, so it runs off the engine's own threads.
         let runtime = running.runtime;
-        let _ = tokio::task::spawn_blocking(move || runtime.shutdown_timeout(STOP_GRACE)).await;
+        let _ = tokio::task::spawn_blocking(move || runtime.shut_down(STOP_GRACE)).await;
         true
     }
 
@@ -253,9 +276,10 @@ impl BrokerHost {
     /// Starts an internal rumqttd listener on a free loopback port and waits until it accepts.
     async fn start_internal(
         &mut self,
-        runtime: &Runtime,
+        runtime: &tokio::runtime::Handle,
         protocol: InternalProtocol,
         settings: &BrokerSettings,
+        ready_by: Instant,
     ) -> Result<SocketAddr, BrokerError> {
         // rumqttd binds inside `Server::start` and cannot report a port the OS chose, so a free
         // port is found first; another program grabbing it in between is retried.
@@ -268,7 +292,6 @@ impl BrokerHost {
             };
             let future = (self.spawn_internal())(internal_settings(name, addr, settings), protocol);
             let task = runtime.spawn(future);
-            let ready_by = Instant::now() + INTERNAL_READY;
             loop {
                 if task.is_finished() {
                     last_error = match task.await {
@@ -283,8 +306,9 @@ impl BrokerHost {
                 }
                 if Instant::now() > ready_by {
                     task.abort();
-                    last_error = "internal listener did not come up in time".to_owned();
-                    break;
+                    return Err(BrokerError::Internal(format!(
+                        "its loopback listener did not come up within {INTERNAL_READY:?}; security software may be blocking connections to 127.0.0.1"
+                    )));
                 }
                 tokio::time::sleep(Duration::from_millis(5)).await;
             }

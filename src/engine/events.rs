@@ -145,6 +145,11 @@ impl EventSink {
         }
     }
 
+    /// Events lost so far because the front end fell behind.
+    pub fn dropped(&self) -> u64 {
+        self.dropped.load(Ordering::Relaxed)
+    }
+
     pub fn set_waker(&self, waker: Waker) {
         *self.waker.lock().unwrap_or_else(|p| p.into_inner()) = Some(waker);
     }

@@ -23,6 +23,8 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 const MAX_CONNECT_LEN: usize = 1024 * 1024;
 /// Read buffer per direction per connection.
 const PUMP_BUFFER: usize = 16 * 1024;
+/// A client that accepts no bytes for this long is disconnected.
+const STALLED_CLIENT: Duration = Duration::from_secs(60);
 /// How long a stopping broker waits for rumqttd to close a connection it sent DISCONNECT for.
 const GRACEFUL_CLOSE: Duration = Duration::from_millis(500);
 
@@ -79,30 +81,37 @@ async fn serve(listener: TcpListener, door: Arc<FrontDoor>, transport: Transport
 type WsByteStream =
     ws_stream_tungstenite::WsStream<async_tungstenite::tokio::TokioAdapter<TcpStream>>;
 
+/// Browsers refuse the connection unless the server echoes the MQTT subprotocol they asked for.
+// The error type is tungstenite's callback signature, not ours to shrink.
+#[allow(clippy::result_large_err)]
+fn answer_subprotocol(
+    request: &async_tungstenite::tungstenite::handshake::server::Request,
+    mut response: async_tungstenite::tungstenite::handshake::server::Response,
+) -> Result<
+    async_tungstenite::tungstenite::handshake::server::Response,
+    async_tungstenite::tungstenite::handshake::server::ErrorResponse,
+> {
+    let asked = request
+        .headers()
+        .get("sec-websocket-protocol")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let chosen = asked
+        .split(',')
+        .map(str::trim)
+        .find(|p| p.eq_ignore_ascii_case("mqtt") || p.eq_ignore_ascii_case("mqttv3.1"));
+    if let Some(protocol) = chosen
+        && let Ok(value) = async_tungstenite::tungstenite::http::HeaderValue::from_str(protocol)
+    {
+        response
+            .headers_mut()
+            .insert("sec-websocket-protocol", value);
+    }
+    Ok(response)
+}
+
 /// Completes the WebSocket handshake and offers the stream as plain bytes.
 async fn accept_websocket(socket: TcpStream) -> Result<WsByteStream, String> {
-    use async_tungstenite::tungstenite::handshake::server::{Request, Response};
-    use async_tungstenite::tungstenite::http::HeaderValue;
-    // Browsers refuse the connection unless the server echoes the subprotocol they asked for.
-    let answer_subprotocol = |request: &Request, mut response: Response| {
-        let asked = request
-            .headers()
-            .get("sec-websocket-protocol")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("");
-        let chosen = asked
-            .split(',')
-            .map(str::trim)
-            .find(|p| p.eq_ignore_ascii_case("mqtt") || p.eq_ignore_ascii_case("mqttv3.1"));
-        if let Some(protocol) = chosen
-            && let Ok(value) = HeaderValue::from_str(protocol)
-        {
-            response
-                .headers_mut()
-                .insert("sec-websocket-protocol", value);
-        }
-        Ok(response)
-    };
     let handshake = async_tungstenite::tokio::accept_hdr_async(socket, answer_subprotocol);
     match tokio::time::timeout(CONNECT_TIMEOUT, handshake).await {
         Ok(Ok(ws)) => Ok(ws_stream_tungstenite::WsStream::new(ws)),
@@ -127,6 +136,8 @@ async fn read_connect<S: AsyncRead + Unpin>(
     buffer: &mut Vec<u8>,
 ) -> Result<(mqtt_wire::ConnectInfo, usize), Rejection> {
     let mut chunk = [0u8; 4096];
+    // One deadline for the whole CONNECT: a client trickling a byte at a time must not hold a slot forever.
+    let deadline = tokio::time::Instant::now() + CONNECT_TIMEOUT;
     loop {
         match mqtt_wire::read_connect(buffer, MAX_CONNECT_LEN) {
             Ok(ConnectRead::Complete { info, packet_len }) => return Ok((info, packet_len)),
@@ -136,7 +147,7 @@ async fn read_connect<S: AsyncRead + Unpin>(
             }
             Err(err) => return Err(Rejection::Reported(err.to_string())),
         }
-        let n = match tokio::time::timeout(CONNECT_TIMEOUT, client.read(&mut chunk)).await {
+        let n = match tokio::time::timeout_at(deadline, client.read(&mut chunk)).await {
             Err(_) => {
                 return Err(Rejection::Reported(
                     "sent no complete CONNECT packet within 10 s".to_owned(),
@@ -248,11 +259,19 @@ where
             }
         }
     };
+    // Registered before the broker hears of it, so a stop in progress waits for this connection too.
+    let registration =
+        door.registry
+            .register(info.client_id.clone(), peer, info.version, transport);
+    if *door.stopping.borrow() {
+        refuse(&mut client, info.version, Refusal::ServerUnavailable).await;
+        return;
+    }
     let mut broker = match TcpStream::connect(internal).await {
         Ok(stream) => stream,
         Err(err) => {
             door.events.send(refused(format!(
-                "the broker's internal listener did not answer ({err})"
+                "the broker could not reach its own loopback listener ({err}); security software may be blocking connections to 127.0.0.1. Restart the broker"
             )));
             refuse(&mut client, info.version, Refusal::ServerUnavailable).await;
             return;
@@ -260,9 +279,6 @@ where
     };
     let _ = broker.set_nodelay(true);
 
-    let registration =
-        door.registry
-            .register(info.client_id.clone(), peer, info.version, transport);
     let entry = registration.entry.clone();
     entry
         .bytes_in
@@ -321,17 +337,33 @@ where
         PumpEnd::BrokerStopping => {
             // A stopping broker ends sessions the way a client would, so rumqttd forgets them and
             // publishes no last wills; only a packet boundary is a safe place for that DISCONNECT.
-            if upstream.counter.at_boundary() && !upstream.mid_write {
-                let _ = broker_wr.write_all(&DISCONNECT_PACKET).await;
+            // Either way rumqttd must see the connection end before its runtime goes, or its router
+            // keeps a ghost session.
+            let _ = tokio::time::timeout(GRACEFUL_CLOSE, async {
+                if upstream.counter.at_boundary() && !upstream.mid_write {
+                    let _ = broker_wr.write_all(&DISCONNECT_PACKET).await;
+                }
+                let _ = broker_wr.shutdown().await;
                 let mut sink = [0u8; 512];
-                let _ = tokio::time::timeout(GRACEFUL_CLOSE, async {
-                    while matches!(broker_rd.read(&mut sink).await, Ok(n) if n > 0) {}
-                })
-                .await;
+                while matches!(broker_rd.read(&mut sink).await, Ok(n) if n > 0) {}
+            })
+            .await;
+            let _ = tokio::time::timeout(GRACEFUL_CLOSE, client_wr.shutdown()).await;
+            if was_accepted {
+                door.events.send(Event::ClientDisconnected {
+                    peer,
+                    client_id: info.client_id.clone(),
+                    clean: true,
+                });
             }
-            let _ = client_wr.shutdown().await;
         }
-        PumpEnd::Refused(reason) => door.events.send(refused(reason)),
+        PumpEnd::Refused(reason) => {
+            door.registry
+                .totals
+                .connections_refused
+                .fetch_add(1, Ordering::Relaxed);
+            door.events.send(refused(reason))
+        }
         PumpEnd::ClientClosed { clean } if was_accepted => {
             door.events.send(Event::ClientDisconnected {
                 peer,
@@ -340,21 +372,45 @@ where
             })
         }
         PumpEnd::BrokerClosed if was_accepted => {
-            let _ = client_wr.shutdown().await;
+            let _ = tokio::time::timeout(GRACEFUL_CLOSE, client_wr.shutdown()).await;
+            // The broker closes right after a client's DISCONNECT, sometimes before the client does.
             door.events.send(Event::ClientDisconnected {
                 peer,
                 client_id: info.client_id.clone(),
-                clean: false,
+                clean: upstream.saw_disconnect,
             })
         }
-        PumpEnd::BrokerClosed => door.events.send(refused(
+        PumpEnd::BrokerClosed => {
+            door.registry
+                .totals
+                .connections_refused
+                .fetch_add(1, Ordering::Relaxed);
+            door.events.send(refused(
             "the broker closed the connection without accepting it (see Known limits in the README: keep-alive 0 and some client ids are refused)".to_owned(),
-        )),
+            ))
+        }
         PumpEnd::ClientClosed { .. } => {}
-        PumpEnd::ProtocolError(reason) => door.events.send(Event::ConnectionRejected {
-            peer,
-            reason: format!("{} sent a malformed packet: {reason}", info.client_id),
-        }),
+        PumpEnd::ProtocolError {
+            from_client,
+            reason,
+        } => {
+            let who = if from_client {
+                "the client"
+            } else {
+                "the broker"
+            };
+            door.events.send(Event::ConnectionRejected {
+                peer,
+                reason: format!("closed because {who} sent a malformed packet ({reason})"),
+            });
+            if was_accepted {
+                door.events.send(Event::ClientDisconnected {
+                    peer,
+                    client_id: info.client_id.clone(),
+                    clean: false,
+                });
+            }
+        }
     }
     drop(registration);
 }
@@ -364,6 +420,8 @@ struct PumpState {
     counter: FrameCounter,
     /// True while a chunk is partly written: cutting the stream there would corrupt a packet.
     mid_write: bool,
+    /// The client sent DISCONNECT: however the connection then ends, it ended cleanly.
+    saw_disconnect: bool,
 }
 
 #[derive(Clone, Copy)]
@@ -377,7 +435,7 @@ enum PumpEnd {
     BrokerClosed,
     BrokerStopping,
     Refused(String),
-    ProtocolError(String),
+    ProtocolError { from_client: bool, reason: String },
 }
 
 /// Copies one direction, counting packets; returns how that direction ended.
@@ -394,14 +452,13 @@ where
     W: AsyncWrite + Unpin,
 {
     let mut buf = vec![0u8; PUMP_BUFFER];
-    let mut saw_disconnect = false;
     let totals = &door.registry.totals;
     loop {
         let n = match from.read(&mut buf).await {
             Ok(0) | Err(_) => {
                 return match direction {
                     Direction::ToBroker => PumpEnd::ClientClosed {
-                        clean: saw_disconnect,
+                        clean: state.saw_disconnect,
                     },
                     Direction::ToClient { .. } => PumpEnd::BrokerClosed,
                 };
@@ -413,12 +470,17 @@ where
         };
         let tally = match state.counter.feed(chunk) {
             Ok(tally) => tally,
-            Err(err) => return PumpEnd::ProtocolError(err.to_string()),
+            Err(err) => {
+                return PumpEnd::ProtocolError {
+                    from_client: matches!(direction, Direction::ToBroker),
+                    reason: err.to_string(),
+                };
+            }
         };
         let bytes = n as u64;
         match direction {
             Direction::ToBroker => {
-                saw_disconnect |= tally.disconnect;
+                state.saw_disconnect |= tally.disconnect;
                 entry
                     .messages_in
                     .fetch_add(tally.publishes, Ordering::Relaxed);
@@ -456,7 +518,16 @@ where
             }
         }
         state.mid_write = true;
-        if to.write_all(chunk).await.is_err() {
+        // A client that stops reading (a frozen browser tab) must not hold its connection forever;
+        // the broker side has rumqttd's own flow control.
+        let written = match direction {
+            Direction::ToBroker => to.write_all(chunk).await.is_ok(),
+            Direction::ToClient { .. } => matches!(
+                tokio::time::timeout(STALLED_CLIENT, to.write_all(chunk)).await,
+                Ok(Ok(()))
+            ),
+        };
+        if !written {
             return match direction {
                 Direction::ToBroker => PumpEnd::BrokerClosed,
                 Direction::ToClient { .. } => PumpEnd::ClientClosed { clean: false },

@@ -122,9 +122,10 @@ impl Engine {
                 mpsc::error::TrySendError::Full(_) => EngineError::Busy,
                 mpsc::error::TrySendError::Closed(_) => EngineError::Gone,
             })?;
-        answer
-            .recv_timeout(timeout)
-            .map_err(|_| EngineError::NoAnswer(timeout))
+        answer.recv_timeout(timeout).map_err(|e| match e {
+            std::sync::mpsc::RecvTimeoutError::Timeout => EngineError::NoAnswer(timeout),
+            std::sync::mpsc::RecvTimeoutError::Disconnected => EngineError::Gone,
+        })
     }
 
     /// Starts the broker and waits until it is listening (CLI and tests).
@@ -224,6 +225,10 @@ async fn execute(
             start(settings, host, registry, sink, builder, published).await
         }
         Command::StopBroker => {
+            if host.running().is_some() {
+                builder.set_status(BrokerStatus::Stopping);
+                builder.refresh(host, registry, published, sink);
+            }
             if host.stop(registry).await {
                 builder.set_status(BrokerStatus::Stopped);
                 sink.send(Event::BrokerStopped);
@@ -236,6 +241,10 @@ async fn execute(
                 let message = err.to_string();
                 sink.send(Event::CommandRejected(message.clone()));
                 return Err(message);
+            }
+            if host.running().is_some() {
+                builder.set_status(BrokerStatus::Stopping);
+                builder.refresh(host, registry, published, sink);
             }
             if host.stop(registry).await {
                 sink.send(Event::BrokerStopped);

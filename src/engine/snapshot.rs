@@ -16,6 +16,8 @@ pub enum BrokerStatus {
     Stopped,
     Starting,
     Running(RunningInfo),
+    /// Disconnecting clients and closing ports.
+    Stopping,
     Failed(BrokerError),
 }
 
@@ -105,7 +107,7 @@ impl SnapshotBuilder {
             messages_in_per_s: self.messages_in.per_second(),
             messages_out_per_s: self.messages_out.per_second(),
             totals,
-            events_dropped: 0,
+            events_dropped: sink.dropped(),
         };
         let mut slot = published.lock().unwrap_or_else(|p| p.into_inner());
         if **slot != next {

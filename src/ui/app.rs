@@ -59,6 +59,7 @@ impl eframe::App for PlaygroundApp {
                         snapshot.messages_out_per_s
                     ),
                     BrokerStatus::Starting => "broker starting…".to_owned(),
+                    BrokerStatus::Stopping => "broker stopping…".to_owned(),
                     BrokerStatus::Stopped => "broker stopped".to_owned(),
                     BrokerStatus::Failed(_) => {
                         "broker could not start (see the Broker panel)".to_owned()

@@ -203,10 +203,14 @@ impl BrokerPanel {
                         ui.end_row();
                     });
             }
-            BrokerStatus::Starting => {
+            BrokerStatus::Starting | BrokerStatus::Stopping => {
                 ui.horizontal(|ui| {
                     ui.spinner();
-                    ui.label("Starting…");
+                    ui.label(if snapshot.broker == BrokerStatus::Starting {
+                        "Starting…"
+                    } else {
+                        "Stopping: disconnecting clients…"
+                    });
                 });
             }
             BrokerStatus::Stopped => {
@@ -276,11 +280,12 @@ impl BrokerPanel {
                 ui.add(egui::TextEdit::singleline(&mut form.tcp_port).desired_width(70.0))
                     .labelled_by(label.id);
                 ui.end_row();
-                ui.checkbox(&mut form.websocket, WS_PORT_LABEL);
+                let toggle = ui.checkbox(&mut form.websocket, WS_PORT_LABEL);
                 ui.add_enabled(
                     form.websocket,
                     egui::TextEdit::singleline(&mut form.ws_port).desired_width(70.0),
-                );
+                )
+                .labelled_by(toggle.id);
                 ui.end_row();
                 ui.checkbox(&mut form.require_login, "Require a password");
                 ui.end_row();

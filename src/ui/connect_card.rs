@@ -33,9 +33,7 @@ impl ConnectCard {
             );
         }
         self.chosen = chosen;
-        let Some(host) = addresses.get(chosen).map(|a| a.ip) else {
-            return None;
-        };
+        let host = addresses.get(chosen).map(|a| a.ip)?;
         if info.settings.credentials.is_some() {
             ui.label("Sign-in is on: the snippets carry the user name and password.");
         }
@@ -46,8 +44,8 @@ impl ConnectCard {
             websocket_port: info.websocket.map(|w| w.port()),
             credentials: info.settings.credentials.as_ref(),
         }) {
-            ui.horizontal(|ui| {
-                ui.strong(snippet.title);
+            let title = ui.horizontal(|ui| {
+                let title = ui.strong(snippet.title);
                 if ui
                     .small_button("Copy")
                     .on_hover_text("Copy to the clipboard")
@@ -56,14 +54,17 @@ impl ConnectCard {
                     ui.ctx().copy_text(snippet.text.clone());
                     copied = Some(format!("copied: {}", snippet.title));
                 }
+                title.id
             });
+            // A read-only text box: selectable like a terminal, but nothing to edit.
             let mut shown = snippet.text.as_str();
             ui.add(
                 egui::TextEdit::multiline(&mut shown)
                     .code_editor()
                     .desired_rows(1)
                     .desired_width(f32::INFINITY),
-            );
+            )
+            .labelled_by(title.inner);
         }
         copied
     }

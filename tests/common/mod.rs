@@ -53,6 +53,8 @@ pub fn v4_client(
 }
 
 /// Drives a v4 connection until CONNACK; the error is what the broker or network said.
+// rumqttc's error type is large; boxing it would only make the tests' matches noisier.
+#[allow(clippy::result_large_err)]
 pub fn wait_v4_connack(connection: &mut Connection) -> Result<(), rumqttc::ConnectionError> {
     let deadline = Instant::now() + PATIENCE;
     while Instant::now() < deadline {
