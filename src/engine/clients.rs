@@ -57,7 +57,7 @@ pub struct ClientRow {
     pub bytes_out: u64,
 }
 
-/// Counters that outlive connections: totals for the whole broker.
+/// Counters that outlive connections: traffic of ended connections, and connection counts.
 #[derive(Debug, Default)]
 pub struct Totals {
     pub messages_in: AtomicU64,
@@ -85,8 +85,28 @@ pub struct Registration {
 
 impl Drop for Registration {
     fn drop(&mut self) {
-        self.registry.lock().remove(&self.connection);
+        let mut entries = self.registry.lock();
+        entries.remove(&self.connection);
+        // Retired under the same lock the totals are summed under, so no count is seen twice or missed.
+        let (e, t) = (&self.entry, &self.registry.totals);
+        for (from, to) in [
+            (&e.messages_in, &t.messages_in),
+            (&e.messages_out, &t.messages_out),
+            (&e.bytes_in, &t.bytes_in),
+            (&e.bytes_out, &t.bytes_out),
+        ] {
+            to.fetch_add(from.load(Ordering::Relaxed), Ordering::Relaxed);
+        }
     }
+}
+
+/// Broker-wide traffic: ended connections plus live ones.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Traffic {
+    pub messages_in: u64,
+    pub messages_out: u64,
+    pub bytes_in: u64,
+    pub bytes_out: u64,
 }
 
 impl ClientRegistry {
@@ -151,6 +171,25 @@ impl ClientRegistry {
             .collect();
         rows.sort_by_key(|r| r.connection);
         rows
+    }
+
+    /// Everything that went through the broker since the app started.
+    pub fn traffic(&self) -> Traffic {
+        let entries = self.lock();
+        let t = &self.totals;
+        let mut sum = Traffic {
+            messages_in: t.messages_in.load(Ordering::Relaxed),
+            messages_out: t.messages_out.load(Ordering::Relaxed),
+            bytes_in: t.bytes_in.load(Ordering::Relaxed),
+            bytes_out: t.bytes_out.load(Ordering::Relaxed),
+        };
+        for e in entries.values() {
+            sum.messages_in += e.messages_in.load(Ordering::Relaxed);
+            sum.messages_out += e.messages_out.load(Ordering::Relaxed);
+            sum.bytes_in += e.bytes_in.load(Ordering::Relaxed);
+            sum.bytes_out += e.bytes_out.load(Ordering::Relaxed);
+        }
+        sum
     }
 
     /// Live connections, including those still waiting for the broker's answer.

@@ -68,9 +68,16 @@ async fn serve(listener: TcpListener, door: Arc<FrontDoor>, transport: Transport
         let door = door.clone();
         tokio::spawn(async move {
             match transport {
-                Transport::Tcp => handle_client(socket, peer, transport, &door).await,
+                Transport::Tcp => {
+                    // TCP halves split for free; WebSocket needs tokio's locking split.
+                    let (reader, writer) = socket.into_split();
+                    handle_client(reader, writer, peer, transport, &door).await
+                }
                 Transport::WebSocket => match accept_websocket(socket).await {
-                    Ok(stream) => handle_client(stream, peer, transport, &door).await,
+                    Ok(stream) => {
+                        let (reader, writer) = tokio::io::split(stream);
+                        handle_client(reader, writer, peer, transport, &door).await
+                    }
                     Err(reason) => door.events.send(Event::ConnectionRejected { peer, reason }),
                 },
             }
@@ -180,12 +187,18 @@ async fn refuse<S: AsyncWrite + Unpin>(client: &mut S, version: ProtocolVersion,
 }
 
 /// Serves one client connection from its first byte to its last.
-async fn handle_client<S>(mut client: S, peer: SocketAddr, transport: Transport, door: &FrontDoor)
-where
-    S: AsyncRead + AsyncWrite + Unpin,
+async fn handle_client<R, W>(
+    mut client_rd: R,
+    mut client_wr: W,
+    peer: SocketAddr,
+    transport: Transport,
+    door: &FrontDoor,
+) where
+    R: AsyncRead + Unpin,
+    W: AsyncWrite + Unpin,
 {
     let mut buffer = Vec::with_capacity(256);
-    let (info, connect_len) = match read_connect(&mut client, &mut buffer).await {
+    let (info, connect_len) = match read_connect(&mut client_rd, &mut buffer).await {
         Ok(found) => found,
         Err(Rejection::Silent) => return,
         Err(Rejection::UnsupportedVersion(reason)) => {
@@ -196,7 +209,7 @@ where
             door.events.send(Event::ConnectionRejected { peer, reason });
             // MQTT 3.1.1 defines this answer for any protocol level it does not speak.
             refuse(
-                &mut client,
+                &mut client_wr,
                 ProtocolVersion::V311,
                 Refusal::UnsupportedProtocolVersion,
             )
@@ -230,7 +243,7 @@ where
             "wrong user name or password"
         };
         door.events.send(refused(reason.to_owned()));
-        refuse(&mut client, info.version, Refusal::BadCredentials).await;
+        refuse(&mut client_wr, info.version, Refusal::BadCredentials).await;
         return;
     }
 
@@ -249,7 +262,7 @@ where
                 Err(err) => {
                     door.events.send(refused(err.to_string()));
                     refuse(
-                        &mut client,
+                        &mut client_wr,
                         info.version,
                         Refusal::UnsupportedProtocolVersion,
                     )
@@ -264,7 +277,7 @@ where
         door.registry
             .register(info.client_id.clone(), peer, info.version, transport);
     if *door.stopping.borrow() {
-        refuse(&mut client, info.version, Refusal::ServerUnavailable).await;
+        refuse(&mut client_wr, info.version, Refusal::ServerUnavailable).await;
         return;
     }
     let mut broker = match TcpStream::connect(internal).await {
@@ -273,7 +286,7 @@ where
             door.events.send(refused(format!(
                 "the broker could not reach its own loopback listener ({err}); security software may be blocking connections to 127.0.0.1. Restart the broker"
             )));
-            refuse(&mut client, info.version, Refusal::ServerUnavailable).await;
+            refuse(&mut client_wr, info.version, Refusal::ServerUnavailable).await;
             return;
         }
     };
@@ -281,10 +294,6 @@ where
 
     let entry = registration.entry.clone();
     entry
-        .bytes_in
-        .fetch_add(connect_bytes.len() as u64, Ordering::Relaxed);
-    door.registry
-        .totals
         .bytes_in
         .fetch_add(connect_bytes.len() as u64, Ordering::Relaxed);
 
@@ -298,11 +307,10 @@ where
         door.events.send(refused(
             "the broker closed the connection before reading its CONNECT".to_owned(),
         ));
-        refuse(&mut client, info.version, Refusal::ServerUnavailable).await;
+        refuse(&mut client_wr, info.version, Refusal::ServerUnavailable).await;
         return;
     }
 
-    let (mut client_rd, mut client_wr) = tokio::io::split(client);
     let (mut broker_rd, mut broker_wr) = broker.into_split();
     let mut downstream = PumpState::default();
     let mut stopping = door.stopping.clone();
@@ -452,6 +460,8 @@ where
     W: AsyncWrite + Unpin,
 {
     let mut buf = vec![0u8; PUMP_BUFFER];
+    // Only this connection's own counters are touched per chunk: broker-wide totals are summed by
+    // the snapshot, since hundreds of connections adding to one shared counter would contend.
     let totals = &door.registry.totals;
     loop {
         let n = match from.read(&mut buf).await {
@@ -485,10 +495,6 @@ where
                     .messages_in
                     .fetch_add(tally.publishes, Ordering::Relaxed);
                 entry.bytes_in.fetch_add(bytes, Ordering::Relaxed);
-                totals
-                    .messages_in
-                    .fetch_add(tally.publishes, Ordering::Relaxed);
-                totals.bytes_in.fetch_add(bytes, Ordering::Relaxed);
             }
             Direction::ToClient { version } => {
                 if let Some(code) = tally.connack_code {
@@ -511,10 +517,6 @@ where
                     .messages_out
                     .fetch_add(tally.publishes, Ordering::Relaxed);
                 entry.bytes_out.fetch_add(bytes, Ordering::Relaxed);
-                totals
-                    .messages_out
-                    .fetch_add(tally.publishes, Ordering::Relaxed);
-                totals.bytes_out.fetch_add(bytes, Ordering::Relaxed);
             }
         }
         state.mid_write = true;

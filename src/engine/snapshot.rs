@@ -83,11 +83,12 @@ impl SnapshotBuilder {
             self.status = BrokerStatus::Stopped;
         }
         let t = &registry.totals;
+        let traffic = registry.traffic();
         let totals = Totals {
-            messages_in: t.messages_in.load(Ordering::Relaxed),
-            messages_out: t.messages_out.load(Ordering::Relaxed),
-            bytes_in: t.bytes_in.load(Ordering::Relaxed),
-            bytes_out: t.bytes_out.load(Ordering::Relaxed),
+            messages_in: traffic.messages_in,
+            messages_out: traffic.messages_out,
+            bytes_in: traffic.bytes_in,
+            bytes_out: traffic.bytes_out,
             connections_accepted: t.connections_accepted.load(Ordering::Relaxed),
             connections_refused: t.connections_refused.load(Ordering::Relaxed),
         };
