@@ -6,6 +6,7 @@ use clap::Parser;
 use mqtt_playground::cli::{self, Cli, Subcommands};
 
 fn main() -> ExitCode {
+    mqtt_playground::ui::LAUNCHED.get_or_init(std::time::Instant::now);
     let cli = Cli::parse();
     init_logging();
     let result = match &cli.command {

@@ -15,6 +15,7 @@ pub struct PlaygroundApp {
     broker: BrokerPanel,
     connect: ConnectCard,
     activity: Activity,
+    first_frame_logged: bool,
 }
 
 impl PlaygroundApp {
@@ -25,6 +26,7 @@ impl PlaygroundApp {
             engine,
             connect: ConnectCard::default(),
             activity: Activity::default(),
+            first_frame_logged: false,
         }
     }
 
@@ -41,6 +43,15 @@ impl PlaygroundApp {
 
 impl eframe::App for PlaygroundApp {
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        if !self.first_frame_logged {
+            self.first_frame_logged = true;
+            if let Some(launched) = super::LAUNCHED.get() {
+                tracing::info!(
+                    "first frame {} ms after launch",
+                    launched.elapsed().as_millis()
+                );
+            }
+        }
         while let Some(event) = self.engine.events().try_next() {
             self.activity.record(&event);
         }

@@ -1,7 +1,6 @@
 //! The Broker panel: start/stop, where it listens, who may connect, and how it is doing.
 
 use std::net::{IpAddr, Ipv4Addr};
-use std::time::Duration;
 
 use eframe::egui::{self, Color32, RichText};
 
@@ -178,8 +177,9 @@ impl BrokerPanel {
                     ui.label(RichText::new("Running").color(RUNNING_GREEN).strong());
                     let uptime = info.started.elapsed();
                     ui.label(format!("for {}", format::duration(uptime)));
-                    // Uptime ticks once a second; nothing else needs a repaint while idle.
-                    ui.ctx().request_repaint_after(Duration::from_secs(1));
+                    // Repaint when the uptime text changes, and not before: idle means idle.
+                    ui.ctx()
+                        .request_repaint_after(format::until_duration_changes(uptime));
                 });
                 egui::Grid::new("broker-figures")
                     .num_columns(2)

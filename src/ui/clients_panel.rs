@@ -18,6 +18,15 @@ pub fn ui(ui: &mut egui::Ui, snapshot: &Snapshot) {
         ui.label("No clients yet. Use a snippet from \"Connect here\" to connect one.");
         return;
     }
+    // The "Connected" column changes text on its own schedule; repaint exactly then.
+    if let Some(next) = snapshot
+        .clients
+        .iter()
+        .map(|c| format::until_duration_changes(c.connected_instant.elapsed()))
+        .min()
+    {
+        ui.ctx().request_repaint_after(next);
+    }
     let row_height = ui.text_style_height(&egui::TextStyle::Body) + 4.0;
     TableBuilder::new(ui)
         .striped(true)

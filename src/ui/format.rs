@@ -2,14 +2,22 @@
 
 use std::time::Duration;
 
-/// "42s", "3m 07s", "2h 05m".
+/// "42s", then whole minutes "3 min", then "2h 05m": past the first minute, seconds would only
+/// cost a repaint every second (10% of a core on a software renderer) for nothing a class needs.
 pub fn duration(d: Duration) -> String {
     let s = d.as_secs();
     match s {
         0..=59 => format!("{s}s"),
-        60..=3599 => format!("{}m {:02}s", s / 60, s % 60),
+        60..=3599 => format!("{} min", s / 60),
         _ => format!("{}h {:02}m", s / 3600, (s % 3600) / 60),
     }
+}
+
+/// How long until [`duration`]'s text for `d` changes: the moment to repaint, and no sooner.
+pub fn until_duration_changes(d: Duration) -> Duration {
+    let unit = if d.as_secs() < 60 { 1_000 } else { 60_000 };
+    let elapsed_ms = d.as_millis() as u64;
+    Duration::from_millis(unit - elapsed_ms % unit)
 }
 
 /// "512 B", "1.5 kB", "12.3 MB".
@@ -47,7 +55,15 @@ mod tests {
     #[test]
     fn formats_read_naturally() {
         assert_eq!(duration(Duration::from_secs(42)), "42s");
-        assert_eq!(duration(Duration::from_secs(187)), "3m 07s");
+        assert_eq!(duration(Duration::from_secs(187)), "3 min");
+        assert_eq!(
+            until_duration_changes(Duration::from_millis(42_300)),
+            Duration::from_millis(700)
+        );
+        assert_eq!(
+            until_duration_changes(Duration::from_millis(187_000)),
+            Duration::from_secs(53)
+        );
         assert_eq!(duration(Duration::from_secs(7500)), "2h 05m");
         assert_eq!(bytes(512), "512 B");
         assert_eq!(bytes(1500), "1.5 kB");

@@ -14,6 +14,9 @@ use crate::engine::{Command, Engine};
 
 pub use app::PlaygroundApp;
 
+/// When the process started, for the launch-to-first-frame figure (`RUST_LOG=mqtt_playground=info`).
+pub static LAUNCHED: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+
 /// Opens the window; returns when the user closes it (the broker is stopped on the way out).
 pub fn run_window(cli: &Cli) -> anyhow::Result<()> {
     let settings = cli.broker.to_settings()?;
