@@ -190,98 +190,108 @@ async fn run(
     sink: EventSink,
     published: Arc<Mutex<Arc<Snapshot>>>,
 ) {
-    let registry = Arc::new(ClientRegistry::default());
-    let mut host = BrokerHost::default();
-    let mut builder = SnapshotBuilder::default();
+    let mut engine = EngineLoop {
+        host: BrokerHost::default(),
+        registry: Arc::new(ClientRegistry::default()),
+        sink,
+        builder: SnapshotBuilder::default(),
+        published,
+    };
     let mut ticker = tokio::time::interval(SNAPSHOT_EVERY);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
             request = commands.recv() => {
                 let Some(Request { command, reply }) = request else { break };
-                let outcome = execute(command, &mut host, &registry, &sink, &mut builder, &published).await;
+                let outcome = engine.execute(command).await;
                 // The snapshot shows a command's effect before anyone waiting hears it is done.
-                builder.refresh(&host, &registry, &published, &sink);
+                engine.refresh();
                 if let Some(reply) = reply {
                     let _ = reply.try_send(outcome);
                 }
             }
-            _ = ticker.tick() => builder.refresh(&host, &registry, &published, &sink),
+            _ = ticker.tick() => engine.refresh(),
         }
     }
-    host.stop(&registry).await;
+    engine.stop().await;
 }
 
-async fn execute(
-    command: Command,
-    host: &mut BrokerHost,
-    registry: &Arc<ClientRegistry>,
-    sink: &EventSink,
-    builder: &mut SnapshotBuilder,
-    published: &Arc<Mutex<Arc<Snapshot>>>,
-) -> Outcome {
-    match command {
-        Command::StartBroker(settings) => {
-            start(settings, host, registry, sink, builder, published).await
-        }
-        Command::StopBroker => {
-            if host.running().is_some() {
-                builder.set_status(BrokerStatus::Stopping);
-                builder.refresh(host, registry, published, sink);
+/// The state the main loop owns.
+struct EngineLoop {
+    host: BrokerHost,
+    registry: Arc<ClientRegistry>,
+    sink: EventSink,
+    builder: SnapshotBuilder,
+    published: Arc<Mutex<Arc<Snapshot>>>,
+}
+
+impl EngineLoop {
+    fn refresh(&mut self) {
+        self.builder
+            .refresh(&self.host, &self.registry, &self.published, &self.sink);
+    }
+
+    /// Shows a state at once, before the slow part of a command.
+    fn show(&mut self, status: BrokerStatus) {
+        self.builder.set_status(status);
+        self.refresh();
+    }
+
+    fn reject(&self, message: String) -> Outcome {
+        self.sink.send(Event::CommandRejected(message.clone()));
+        Err(message)
+    }
+
+    async fn execute(&mut self, command: Command) -> Outcome {
+        match command {
+            Command::StartBroker(settings) => self.start(settings).await,
+            Command::StopBroker => {
+                self.stop().await;
+                Ok(())
             }
-            if host.stop(registry).await {
-                builder.set_status(BrokerStatus::Stopped);
-                sink.send(Event::BrokerStopped);
-            }
-            Ok(())
-        }
-        Command::RestartBroker(settings) => {
-            if let Err(err) = settings.validate() {
+            Command::RestartBroker(settings) => {
                 // A bad edit never takes down a running broker.
-                let message = err.to_string();
-                sink.send(Event::CommandRejected(message.clone()));
-                return Err(message);
+                if let Err(err) = settings.validate() {
+                    return self.reject(err.to_string());
+                }
+                self.stop().await;
+                self.start(settings).await
             }
-            if host.running().is_some() {
-                builder.set_status(BrokerStatus::Stopping);
-                builder.refresh(host, registry, published, sink);
-            }
-            if host.stop(registry).await {
-                sink.send(Event::BrokerStopped);
-            }
-            start(settings, host, registry, sink, builder, published).await
         }
     }
-}
 
-async fn start(
-    settings: BrokerSettings,
-    host: &mut BrokerHost,
-    registry: &Arc<ClientRegistry>,
-    sink: &EventSink,
-    builder: &mut SnapshotBuilder,
-    published: &Arc<Mutex<Arc<Snapshot>>>,
-) -> Outcome {
-    if let Some(running) = host.running() {
-        let message = BrokerError::AlreadyRunning(running.tcp).to_string();
-        sink.send(Event::CommandRejected(message.clone()));
-        return Err(message);
+    async fn stop(&mut self) {
+        if self.host.running().is_none() {
+            return;
+        }
+        self.show(BrokerStatus::Stopping);
+        self.host.stop(&self.registry).await;
+        self.builder.set_status(BrokerStatus::Stopped);
+        self.sink.send(Event::BrokerStopped);
     }
-    builder.set_status(BrokerStatus::Starting);
-    builder.refresh(host, registry, published, sink);
-    match host.start(settings, registry.clone(), sink.clone()).await {
-        Ok(info) => {
-            sink.send(Event::BrokerStarted {
-                tcp: info.tcp,
-                websocket: info.websocket,
-            });
-            builder.set_status(BrokerStatus::Running(info));
-            Ok(())
+
+    async fn start(&mut self, settings: BrokerSettings) -> Outcome {
+        if let Some(running) = self.host.running() {
+            return self.reject(BrokerError::AlreadyRunning(running.tcp).to_string());
         }
-        Err(err) => {
-            builder.set_status(BrokerStatus::Failed(err.clone()));
-            sink.send(Event::BrokerFailed(err));
-            Ok(())
+        self.show(BrokerStatus::Starting);
+        match self
+            .host
+            .start(settings, self.registry.clone(), self.sink.clone())
+            .await
+        {
+            Ok(info) => {
+                self.sink.send(Event::BrokerStarted {
+                    tcp: info.tcp,
+                    websocket: info.websocket,
+                });
+                self.builder.set_status(BrokerStatus::Running(info));
+            }
+            Err(err) => {
+                self.builder.set_status(BrokerStatus::Failed(err.clone()));
+                self.sink.send(Event::BrokerFailed(err));
+            }
         }
+        Ok(())
     }
 }
