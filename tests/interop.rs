@@ -165,3 +165,49 @@ fn mosquitto_clients_speak_3_1_1_and_5_through_the_one_port() {
     mosquitto_cross(port, "311", "5");
     mosquitto_cross(port, "mqttv31", "mqttv311");
 }
+
+#[test]
+fn paho_over_websocket_speaks_3_1_1_and_5_through_the_one_websocket_port() {
+    let Some(python) = venv_python("paho2") else {
+        available(
+            "paho-mqtt 2.x (venv target/interop/paho2)",
+            false,
+            "run .ci/run, which makes it with pip",
+        );
+        return;
+    };
+    let broker = common::Broker::start();
+    let ws = broker
+        .info
+        .websocket
+        .expect("the WebSocket port is on by default");
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/interop/paho_websocket.py"
+    );
+    for protocol in ["311", "5"] {
+        let output = Command::new(&python)
+            .arg(script)
+            .arg(ws.port().to_string())
+            .arg(protocol)
+            .output()
+            .expect("python runs");
+        assert!(
+            output.status.success(),
+            "paho over WebSocket ({protocol}) failed: {}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    // The broker's own view saw them arrive over WebSocket.
+    let saw_websocket = std::iter::from_fn(|| broker.engine.events().try_next()).any(|e| {
+        matches!(
+            e,
+            mqtt_playground::engine::Event::ClientConnected {
+                transport: mqtt_playground::engine::Transport::WebSocket,
+                ..
+            }
+        )
+    });
+    assert!(saw_websocket, "a WebSocket client was reported");
+}
