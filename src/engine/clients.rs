@@ -74,6 +74,8 @@ pub struct ClientRegistry {
     next_connection: AtomicU64,
     entries: Mutex<HashMap<u64, Arc<ClientEntry>>>,
     pub totals: Totals,
+    /// Signalled when a client appears or goes, so the table updates at once rather than at the next tick.
+    pub changed: tokio::sync::Notify,
 }
 
 /// Removes a connection from the registry when its task ends, however it ends.
@@ -96,6 +98,10 @@ impl Drop for Registration {
             (&e.bytes_out, &t.bytes_out),
         ] {
             to.fetch_add(from.load(Ordering::Relaxed), Ordering::Relaxed);
+        }
+        drop(entries);
+        if self.entry.accepted.load(Ordering::Relaxed) {
+            self.registry.changed.notify_one();
         }
     }
 }

@@ -23,6 +23,8 @@ pub enum Event {
     BrokerFailed(BrokerError),
     /// A command could not be carried out; the message says why and what to do.
     CommandRejected(String),
+    /// The device fleet did what it was asked (a sentence saying what).
+    FleetChanged(String),
     ClientConnected {
         peer: SocketAddr,
         client_id: String,
@@ -59,6 +61,7 @@ impl Event {
             Event::BrokerStopped => "broker stopped".to_owned(),
             Event::BrokerFailed(err) => format!("broker failed: {err}"),
             Event::CommandRejected(why) => why.clone(),
+            Event::FleetChanged(what) => what.clone(),
             Event::ClientConnected {
                 peer,
                 client_id,

@@ -500,6 +500,7 @@ where
                 if let Some(code) = tally.connack_code {
                     if code == 0 {
                         entry.accepted.store(true, Ordering::Relaxed);
+                        door.registry.changed.notify_one();
                         totals.connections_accepted.fetch_add(1, Ordering::Relaxed);
                         door.events.send(Event::ClientConnected {
                             peer: entry.peer,

@@ -5,11 +5,13 @@ pub mod broker;
 pub mod clients;
 pub mod connect_info;
 pub mod events;
+pub mod fleet;
 pub mod front_door;
 pub mod mqtt_wire;
 pub mod settings;
 pub mod snapshot;
 pub mod stats;
+pub mod template;
 
 use std::sync::mpsc::{SyncSender, sync_channel};
 use std::sync::{Arc, Mutex};
@@ -28,6 +30,7 @@ pub use snapshot::{BrokerStatus, Snapshot};
 use broker::BrokerHost;
 use clients::ClientRegistry;
 use events::EventSink;
+use fleet::{Fleet, FleetCommand};
 use snapshot::SnapshotBuilder;
 
 /// What a front end asks the engine to do.
@@ -37,6 +40,8 @@ pub enum Command {
     StopBroker,
     /// Stop, then start with these settings (a port change while running, say).
     RestartBroker(BrokerSettings),
+    /// Simulated devices: groups, live edits, kill and reconnect, the broker they target.
+    Fleet(FleetCommand),
 }
 
 /// The engine's answer to a command sent with [`Engine::call`].
@@ -50,6 +55,8 @@ struct Request {
 
 /// How many commands may wait for the engine; a full queue is reported, never waited on.
 const COMMAND_QUEUE_LEN: usize = 64;
+/// How long the engine lets connects and disconnects gather before showing them.
+const CLIENTS_SETTLE: Duration = Duration::from_millis(20);
 /// How often the engine looks at its counters to refresh the snapshot.
 const SNAPSHOT_EVERY: Duration = Duration::from_millis(250);
 
@@ -192,11 +199,13 @@ async fn run(
 ) {
     let mut engine = EngineLoop {
         host: BrokerHost::default(),
+        fleet: Fleet::default(),
         registry: Arc::new(ClientRegistry::default()),
         sink,
         builder: SnapshotBuilder::default(),
         published,
     };
+    let registry = engine.registry.clone();
     let mut ticker = tokio::time::interval(SNAPSHOT_EVERY);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -211,6 +220,11 @@ async fn run(
                 }
             }
             _ = ticker.tick() => engine.refresh(),
+            _ = registry.changed.notified() => {
+                // Let a burst of connects (a fleet starting) land before drawing them.
+                tokio::time::sleep(CLIENTS_SETTLE).await;
+                engine.refresh();
+            }
         }
     }
     engine.stop().await;
@@ -219,6 +233,7 @@ async fn run(
 /// The state the main loop owns.
 struct EngineLoop {
     host: BrokerHost,
+    fleet: Fleet,
     registry: Arc<ClientRegistry>,
     sink: EventSink,
     builder: SnapshotBuilder,
@@ -227,8 +242,13 @@ struct EngineLoop {
 
 impl EngineLoop {
     fn refresh(&mut self) {
-        self.builder
-            .refresh(&self.host, &self.registry, &self.published, &self.sink);
+        self.builder.refresh(
+            &self.host,
+            &self.registry,
+            &mut self.fleet,
+            &self.published,
+            &self.sink,
+        );
     }
 
     /// Shows a state at once, before the slow part of a command.
@@ -257,6 +277,13 @@ impl EngineLoop {
                 self.stop().await;
                 self.start(settings).await
             }
+            Command::Fleet(command) => match self.fleet.execute(command, self.host.running()) {
+                Ok(done) => {
+                    self.sink.send(Event::FleetChanged(done));
+                    Ok(())
+                }
+                Err(err) => self.reject(err.to_string()),
+            },
         }
     }
 
@@ -266,6 +293,7 @@ impl EngineLoop {
         }
         self.show(BrokerStatus::Stopping);
         self.host.stop(&self.registry).await;
+        self.fleet.broker_changed(None);
         self.builder.set_status(BrokerStatus::Stopped);
         self.sink.send(Event::BrokerStopped);
     }
@@ -281,6 +309,7 @@ impl EngineLoop {
             .await
         {
             Ok(info) => {
+                self.fleet.broker_changed(Some(&info));
                 self.sink.send(Event::BrokerStarted {
                     tcp: info.tcp,
                     websocket: info.websocket,

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use super::broker::{BrokerError, BrokerHost, RunningInfo};
 use super::clients::{ClientRegistry, ClientRow};
 use super::events::EventSink;
+use super::fleet::{Fleet, FleetSnapshot};
 use super::stats::RateMeter;
 
 /// The broker's state as a user sees it.
@@ -45,6 +46,8 @@ pub struct Snapshot {
     pub totals: Totals,
     /// Events lost because the front end fell behind.
     pub events_dropped: u64,
+    /// The simulated devices.
+    pub fleet: FleetSnapshot,
 }
 
 /// Keeps the rate meters and publishes a new snapshot only when it differs from the last.
@@ -75,6 +78,7 @@ impl SnapshotBuilder {
         &mut self,
         host: &BrokerHost,
         registry: &ClientRegistry,
+        fleet: &mut Fleet,
         published: &Arc<Mutex<Arc<Snapshot>>>,
         sink: &EventSink,
     ) {
@@ -96,6 +100,7 @@ impl SnapshotBuilder {
         if now >= self.next_second {
             self.messages_in.close_second(totals.messages_in);
             self.messages_out.close_second(totals.messages_out);
+            fleet.close_second();
             self.next_second += Duration::from_secs(1);
             if self.next_second < now {
                 // The engine was held up; restart the second grid instead of closing a burst of buckets.
@@ -109,6 +114,7 @@ impl SnapshotBuilder {
             messages_out_per_s: self.messages_out.per_second(),
             totals,
             events_dropped: sink.dropped(),
+            fleet: fleet.snapshot(),
         };
         let mut slot = published.lock().unwrap_or_else(|p| p.into_inner());
         if **slot != next {

@@ -41,7 +41,9 @@ impl Default for Activity {
 impl Activity {
     pub fn record(&mut self, event: &Event) {
         let tone = match event {
-            Event::BrokerStarted { .. } | Event::ClientConnected { .. } => Tone::Good,
+            Event::BrokerStarted { .. }
+            | Event::ClientConnected { .. }
+            | Event::FleetChanged(_) => Tone::Good,
             Event::BrokerFailed(_)
             | Event::CommandRejected(_)
             | Event::ClientRefused { .. }
