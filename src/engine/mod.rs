@@ -12,6 +12,7 @@ pub mod settings;
 pub mod snapshot;
 pub mod stats;
 pub mod template;
+pub mod watch;
 
 use std::sync::mpsc::{SyncSender, sync_channel};
 use std::sync::{Arc, Mutex};

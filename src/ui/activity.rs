@@ -59,6 +59,11 @@ impl Activity {
         self.push(text, true, false);
     }
 
+    /// Adds a line saying something worked (a scenario opened, a file saved).
+    pub fn note_good(&mut self, text: String) {
+        self.push(text, false, true);
+    }
+
     fn push(&mut self, text: String, warning: bool, good: bool) {
         if self.lines.len() == ACTIVITY_LINES {
             self.lines.pop_front();

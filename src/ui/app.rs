@@ -1,6 +1,6 @@
 //! The eframe app: drains engine events, lays out the panels, and sends the commands they ask for.
 
-use eframe::egui;
+use eframe::egui::{self, RichText};
 
 use crate::engine::{BrokerSettings, BrokerStatus, Command, Engine};
 
@@ -8,6 +8,26 @@ use super::activity::Activity;
 use super::broker_panel::BrokerPanel;
 use super::clients_panel;
 use super::connect_card::ConnectCard;
+use super::devices_panel::DevicesPanel;
+use super::file_dialog::{FilePicker, FilePurpose, PresetFilePicker};
+
+/// The views of the window's main area, one at a time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tab {
+    Clients,
+    Devices,
+}
+
+impl Tab {
+    pub const ALL: [Tab; 2] = [Tab::Clients, Tab::Devices];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Tab::Clients => "Clients",
+            Tab::Devices => "Devices",
+        }
+    }
+}
 
 /// The whole window's state.
 pub struct PlaygroundApp {
@@ -15,23 +35,47 @@ pub struct PlaygroundApp {
     broker: BrokerPanel,
     connect: ConnectCard,
     activity: Activity,
+    devices: DevicesPanel,
+    tab: Tab,
+    files: Box<dyn FilePicker>,
     first_frame_logged: bool,
 }
 
 impl PlaygroundApp {
     /// `settings` fill the broker form; the caller decides whether the broker already starts.
+    /// File dialogs answer from nothing until [`Self::with_file_picker`] gives real ones.
     pub fn new(engine: Engine, settings: BrokerSettings) -> Self {
         Self {
             broker: BrokerPanel::new(&settings),
             engine,
             connect: ConnectCard::default(),
             activity: Activity::default(),
+            devices: DevicesPanel::default(),
+            tab: Tab::Clients,
+            files: Box::new(PresetFilePicker::default()),
             first_frame_logged: false,
         }
     }
 
+    /// Uses these file dialogs (native ones in the app, preset answers in tests).
+    pub fn with_file_picker(mut self, files: Box<dyn FilePicker>) -> Self {
+        self.files = files;
+        self
+    }
+
+    /// Opens the window on this view.
+    pub fn with_tab(mut self, tab: Tab) -> Self {
+        self.tab = tab;
+        self
+    }
+
     pub fn engine(&self) -> &Engine {
         &self.engine
+    }
+
+    /// Where the Devices panel keeps the scenario it last opened or saved.
+    pub fn devices_mut(&mut self) -> &mut DevicesPanel {
+        &mut self.devices
     }
 
     fn send(&mut self, command: Command) {
@@ -96,9 +140,53 @@ impl eframe::App for PlaygroundApp {
             .default_size(170.0)
             .resizable(true)
             .show(ui, |ui| self.activity.ui(ui));
-        egui::CentralPanel::default().show(ui, |ui| clients_panel::ui(ui, &snapshot));
+        let mut commands = Vec::new();
+        let mut file_requests = Vec::new();
+        egui::CentralPanel::default().show(ui, |ui| {
+            ui.horizontal(|ui| {
+                for tab in Tab::ALL {
+                    ui.selectable_value(&mut self.tab, tab, RichText::new(tab.label()).heading());
+                }
+            });
+            ui.separator();
+            match self.tab {
+                Tab::Clients => clients_panel::ui(ui, &snapshot),
+                Tab::Devices => {
+                    let out = self.devices.ui(ui, &snapshot);
+                    commands.extend(out.commands);
+                    file_requests.extend(out.files);
+                }
+            }
+        });
+        while let Some((purpose, path)) = self.files.next_answer() {
+            let Some(path) = path else { continue };
+            match purpose {
+                FilePurpose::OpenScenario | FilePurpose::SaveScenario => {
+                    let outcome = self.devices.file_chosen(
+                        purpose,
+                        &path,
+                        &snapshot,
+                        self.broker.form.to_settings().ok(),
+                    );
+                    match outcome {
+                        Ok((message, more)) => {
+                            self.activity.note_good(message);
+                            commands.extend(more);
+                        }
+                        Err(err) => self.activity.note(err),
+                    }
+                }
+                FilePurpose::ExportLog | FilePurpose::OpenRecording => {}
+            }
+        }
+        for purpose in file_requests {
+            self.files.request(purpose);
+        }
 
         if let Some(command) = command {
+            self.send(command);
+        }
+        for command in commands {
             self.send(command);
         }
         if let Some(text) = copied {

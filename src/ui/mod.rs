@@ -5,7 +5,10 @@ pub mod app;
 pub mod broker_panel;
 pub mod clients_panel;
 pub mod connect_card;
+pub mod devices_panel;
+pub mod file_dialog;
 pub mod format;
+pub mod group_form;
 
 use std::sync::Arc;
 
