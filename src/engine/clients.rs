@@ -55,6 +55,9 @@ pub struct ClientRow {
     pub messages_out: u64,
     pub bytes_in: u64,
     pub bytes_out: u64,
+    /// Messages in the last complete second (filled in by the snapshot builder).
+    pub messages_in_per_s: u64,
+    pub messages_out_per_s: u64,
 }
 
 /// Counters that outlive connections: traffic of ended connections, and connection counts.
@@ -173,6 +176,8 @@ impl ClientRegistry {
                 messages_out: e.messages_out.load(Ordering::Relaxed),
                 bytes_in: e.bytes_in.load(Ordering::Relaxed),
                 bytes_out: e.bytes_out.load(Ordering::Relaxed),
+                messages_in_per_s: 0,
+                messages_out_per_s: 0,
             })
             .collect();
         rows.sort_by_key(|r| r.connection);

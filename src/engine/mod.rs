@@ -7,6 +7,7 @@ pub mod connect_info;
 pub mod events;
 pub mod fleet;
 pub mod front_door;
+pub mod monitor;
 pub mod mqtt_wire;
 pub mod settings;
 pub mod snapshot;
@@ -43,6 +44,8 @@ pub enum Command {
     RestartBroker(BrokerSettings),
     /// Simulated devices: groups, live edits, kill and reconnect, the broker they target.
     Fleet(FleetCommand),
+    /// The app's own subscriber and publisher: subscriptions, the log, plots, export.
+    Monitor(monitor::MonitorCommand),
 }
 
 /// The engine's answer to a command sent with [`Engine::call`].
@@ -81,6 +84,7 @@ pub struct Engine {
     events: EventSource,
     sink: EventSink,
     snapshot: Arc<Mutex<Arc<Snapshot>>>,
+    log: monitor::LogAccess,
 }
 
 impl Engine {
@@ -95,6 +99,7 @@ impl Engine {
         let (commands, command_rx) = mpsc::channel(COMMAND_QUEUE_LEN);
         let (sink, events) = events::event_queue();
         let snapshot = Arc::new(Mutex::new(Arc::new(Snapshot::default())));
+        let log = monitor::LogAccess::default();
         runtime.spawn(run(command_rx, sink.clone(), snapshot.clone()));
         Ok(Self {
             runtime: Some(runtime),
@@ -102,6 +107,7 @@ impl Engine {
             events,
             sink,
             snapshot,
+            log,
         })
     }
 
@@ -158,6 +164,11 @@ impl Engine {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .clone()
+    }
+
+    /// The subscriber's message log, topic tree and plotted series, read-only.
+    pub fn log(&self) -> &monitor::LogAccess {
+        &self.log
     }
 
     /// Events, oldest first.
@@ -278,6 +289,7 @@ impl EngineLoop {
                 self.stop().await;
                 self.start(settings).await
             }
+            Command::Monitor(_) => self.reject("watching messages is not available yet".to_owned()),
             Command::Fleet(command) => match self.fleet.execute(command, self.host.running()) {
                 Ok(done) => {
                     self.sink.send(Event::FleetChanged(done));

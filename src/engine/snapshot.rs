@@ -48,6 +48,12 @@ pub struct Snapshot {
     pub events_dropped: u64,
     /// The simulated devices.
     pub fleet: FleetSnapshot,
+    /// The app's own subscriber.
+    pub monitor: super::monitor::MonitorSnapshot,
+    /// Messages per second into the broker, one bucket a second, oldest first (up to ten minutes).
+    pub history_in: Arc<Vec<u64>>,
+    /// Messages per second out of the broker, likewise.
+    pub history_out: Arc<Vec<u64>>,
 }
 
 /// Keeps the rate meters and publishes a new snapshot only when it differs from the last.
@@ -56,6 +62,16 @@ pub struct SnapshotBuilder {
     messages_in: RateMeter,
     messages_out: RateMeter,
     next_second: Instant,
+    /// Per connection: its message totals at the last second boundary, and its rates over that second.
+    client_rates: std::collections::HashMap<u64, ClientRate>,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+struct ClientRate {
+    total_in: u64,
+    total_out: u64,
+    in_per_s: u64,
+    out_per_s: u64,
 }
 
 impl Default for SnapshotBuilder {
@@ -65,6 +81,7 @@ impl Default for SnapshotBuilder {
             messages_in: RateMeter::default(),
             messages_out: RateMeter::default(),
             next_second: Instant::now(),
+            client_rates: Default::default(),
         }
     }
 }
@@ -96,8 +113,39 @@ impl SnapshotBuilder {
             connections_accepted: t.connections_accepted.load(Ordering::Relaxed),
             connections_refused: t.connections_refused.load(Ordering::Relaxed),
         };
+        let mut clients = registry.rows();
         let now = Instant::now();
-        if now >= self.next_second {
+        let second_closed = now >= self.next_second;
+        if second_closed {
+            let mut rates = std::collections::HashMap::with_capacity(clients.len());
+            for row in &clients {
+                let last = self.client_rates.get(&row.connection).copied();
+                let (in_per_s, out_per_s) = match last {
+                    Some(l) => (
+                        row.messages_in.saturating_sub(l.total_in),
+                        row.messages_out.saturating_sub(l.total_out),
+                    ),
+                    None => (row.messages_in, row.messages_out),
+                };
+                rates.insert(
+                    row.connection,
+                    ClientRate {
+                        total_in: row.messages_in,
+                        total_out: row.messages_out,
+                        in_per_s,
+                        out_per_s,
+                    },
+                );
+            }
+            self.client_rates = rates;
+        }
+        for row in &mut clients {
+            if let Some(rate) = self.client_rates.get(&row.connection) {
+                row.messages_in_per_s = rate.in_per_s;
+                row.messages_out_per_s = rate.out_per_s;
+            }
+        }
+        if second_closed {
             self.messages_in.close_second(totals.messages_in);
             self.messages_out.close_second(totals.messages_out);
             fleet.close_second();
@@ -109,12 +157,15 @@ impl SnapshotBuilder {
         }
         let next = Snapshot {
             broker: self.status.clone(),
-            clients: registry.rows(),
+            clients,
             messages_in_per_s: self.messages_in.per_second(),
             messages_out_per_s: self.messages_out.per_second(),
             totals,
             events_dropped: sink.dropped(),
             fleet: fleet.snapshot(),
+            monitor: Default::default(),
+            history_in: Arc::new(self.messages_in.history(super::stats::HISTORY_SECONDS)),
+            history_out: Arc::new(self.messages_out.history(super::stats::HISTORY_SECONDS)),
         };
         let mut slot = published.lock().unwrap_or_else(|p| p.into_inner());
         if **slot != next {
