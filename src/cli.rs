@@ -8,10 +8,13 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 
 use crate::engine::connect_info::{self, Target};
+use crate::engine::fleet::{FleetCommand, FleetTarget};
 use crate::engine::settings::{
-    self, BrokerSettings, DEFAULT_TCP_PORT, DEFAULT_WS_PORT, TCP_PORT_LABEL, WS_PORT_LABEL,
+    self, BrokerSettings, DEFAULT_WS_PORT, TCP_PORT_LABEL, WS_PORT_LABEL,
 };
-use crate::engine::{Engine, StartError};
+use crate::engine::{Command, Engine, StartError};
+use crate::scenario::Scenario;
+use std::path::Path;
 
 /// MQTT Playground: an MQTT broker, simulated devices and a live view of what flows, in one window.
 #[derive(Debug, Parser)]
@@ -25,6 +28,9 @@ pub struct Cli {
     /// Open the window with the broker stopped.
     #[arg(long)]
     pub no_broker: bool,
+    /// Open the window with this scenario (TOML) loaded and its devices running.
+    #[arg(long, value_name = "FILE")]
+    pub scenario: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -39,20 +45,23 @@ pub enum Subcommands {
 pub struct ServeArgs {
     #[command(flatten)]
     pub broker: BrokerArgs,
+    /// Run this scenario's device groups (and use its broker settings unless flags say otherwise).
+    #[arg(long, value_name = "FILE")]
+    pub scenario: Option<std::path::PathBuf>,
 }
 
 /// The broker's settings as flags; shared by the window and `serve`.
 #[derive(Debug, Clone, Args)]
 pub struct BrokerArgs {
-    /// Address to listen on: 127.0.0.1 serves this computer only, 0.0.0.0 your whole network.
-    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1", value_parser = parse_bind_arg)]
-    pub bind: IpAddr,
-    /// TCP port for MQTT clients (MQTT 3.1, 3.1.1 and 5 all use this one port).
-    #[arg(long, value_name = "N", default_value_t = DEFAULT_TCP_PORT, value_parser = parse_tcp_port_arg)]
-    pub port: u16,
-    /// Port for MQTT over WebSocket (browser clients such as MQTT.js).
-    #[arg(long, value_name = "N", default_value_t = DEFAULT_WS_PORT, value_parser = parse_ws_port_arg)]
-    pub ws_port: u16,
+    /// Address to listen on: 127.0.0.1 serves this computer only, 0.0.0.0 your whole network [default: 127.0.0.1].
+    #[arg(long, value_name = "ADDR", value_parser = parse_bind_arg)]
+    pub bind: Option<IpAddr>,
+    /// TCP port for MQTT clients (MQTT 3.1, 3.1.1 and 5 all use this one port) [default: 1883].
+    #[arg(long, value_name = "N", value_parser = parse_tcp_port_arg)]
+    pub port: Option<u16>,
+    /// Port for MQTT over WebSocket (browser clients such as MQTT.js) [default: 9001].
+    #[arg(long, value_name = "N", value_parser = parse_ws_port_arg)]
+    pub ws_port: Option<u16>,
     /// Do not open a WebSocket port.
     #[arg(long)]
     pub no_websocket: bool,
@@ -79,14 +88,28 @@ fn parse_ws_port_arg(text: &str) -> Result<u16, String> {
 impl BrokerArgs {
     /// The settings these flags describe, or what is wrong with them.
     pub fn to_settings(&self) -> Result<BrokerSettings, settings::SettingsError> {
-        let credentials = settings::parse_credentials(
-            self.user.as_deref().unwrap_or(""),
-            self.password.as_deref().unwrap_or(""),
-        )?;
+        self.over(&BrokerSettings::default())
+    }
+
+    /// `base` (a scenario's broker settings, say) with every flag the user gave put over it.
+    pub fn over(&self, base: &BrokerSettings) -> Result<BrokerSettings, settings::SettingsError> {
+        let credentials = if self.user.is_some() || self.password.is_some() {
+            settings::parse_credentials(
+                self.user.as_deref().unwrap_or(""),
+                self.password.as_deref().unwrap_or(""),
+            )?
+        } else {
+            base.credentials.clone()
+        };
+        let ws_port = if self.no_websocket {
+            None
+        } else {
+            self.ws_port.or(base.ws_port).or(Some(DEFAULT_WS_PORT))
+        };
         let settings = BrokerSettings {
-            bind: self.bind,
-            tcp_port: self.port,
-            ws_port: (!self.no_websocket).then_some(self.ws_port),
+            bind: self.bind.unwrap_or(base.bind),
+            tcp_port: self.port.unwrap_or(base.tcp_port),
+            ws_port,
             credentials,
         };
         settings.validate()?;
@@ -94,10 +117,91 @@ impl BrokerArgs {
     }
 }
 
-/// `mqtt-playground serve`: runs the broker until Ctrl-C or SIGTERM, logging connects and disconnects.
+/// A scenario to run, with the broker settings its file and the flags give together.
+pub struct LoadedScenario {
+    pub scenario: Scenario,
+    pub settings: BrokerSettings,
+}
+
+/// Opens `--scenario` (if given) and merges its broker settings under the flags.
+pub fn load_scenario(
+    path: Option<&Path>,
+    flags: &BrokerArgs,
+) -> anyhow::Result<Option<LoadedScenario>> {
+    let Some(path) = path else {
+        return Ok(None);
+    };
+    let scenario = Scenario::open(path)?;
+    let base = match &scenario.broker {
+        Some(section) => section.to_settings()?,
+        None => BrokerSettings::default(),
+    };
+    let settings = flags.over(&base)?;
+    Ok(Some(LoadedScenario { scenario, settings }))
+}
+
+/// `mqtt-playground serve`: runs the broker (and a scenario's devices) until Ctrl-C or SIGTERM,
+/// logging connects and disconnects.
 pub fn serve(args: &ServeArgs) -> anyhow::Result<()> {
-    let settings = args.broker.to_settings()?;
+    let loaded = load_scenario(args.scenario.as_deref(), &args.broker)?;
+    let settings = match &loaded {
+        Some(loaded) => loaded.settings.clone(),
+        None => args.broker.to_settings()?,
+    };
     let engine = Engine::start()?;
+    let external = loaded
+        .as_ref()
+        .is_some_and(|l| matches!(l.scenario.target, FleetTarget::External(_)));
+    if external {
+        // The devices go elsewhere; a local broker on 1883 would only get in the way of one already there.
+        println!(
+            "The scenario's devices connect to an external broker; the embedded broker is not started."
+        );
+    } else {
+        start_and_announce(&engine, settings)?;
+    }
+    if let Some(loaded) = loaded {
+        let groups = loaded.scenario.groups.len();
+        let target = loaded.scenario.target.label();
+        engine
+            .call(
+                Command::Fleet(FleetCommand::Replace {
+                    target: loaded.scenario.target,
+                    groups: loaded.scenario.groups,
+                    start: true,
+                }),
+                Duration::from_secs(30),
+            )?
+            .map_err(|e| anyhow::anyhow!(e))?;
+        println!("running {groups} device groups toward {target}");
+    }
+
+    let stop = stop_on_signal()?;
+    let mut next_status = std::time::Instant::now() + FLEET_STATUS_EVERY;
+    while !stop.load(Ordering::Relaxed) {
+        if let Some(event) = engine.events().next_timeout(Duration::from_millis(200)) {
+            // A thousand devices connecting would bury everything else: their summary comes below.
+            if !is_device_chatter(&engine, &event) {
+                println!("{}", event.describe());
+            }
+        }
+        if std::time::Instant::now() >= next_status {
+            next_status += FLEET_STATUS_EVERY;
+            for line in fleet_status_lines(&engine) {
+                println!("{line}");
+            }
+        }
+    }
+    println!("stopping…");
+    drop(engine);
+    println!("stopped");
+    Ok(())
+}
+
+/// How often `serve` prints how the devices are doing.
+const FLEET_STATUS_EVERY: Duration = Duration::from_secs(5);
+
+fn start_and_announce(engine: &Engine, settings: BrokerSettings) -> anyhow::Result<()> {
     let info = match engine.start_broker_blocking(settings) {
         Ok(info) => info,
         Err(StartError::Broker(err)) => anyhow::bail!("{err}"),
@@ -130,17 +234,48 @@ pub fn serve(args: &ServeArgs) -> anyhow::Result<()> {
     {
         println!("  try: {}", first.text);
     }
-
-    let stop = stop_on_signal()?;
-    while !stop.load(Ordering::Relaxed) {
-        if let Some(event) = engine.events().next_timeout(Duration::from_millis(200)) {
-            println!("{}", event.describe());
-        }
-    }
-    println!("stopping the broker…");
-    drop(engine);
-    println!("broker stopped");
     Ok(())
+}
+
+/// True for the connects and clean disconnects of the app's own simulated devices.
+fn is_device_chatter(engine: &Engine, event: &crate::engine::Event) -> bool {
+    use crate::engine::Event;
+    let client_id = match event {
+        Event::ClientConnected { client_id, .. } => client_id,
+        Event::ClientDisconnected {
+            client_id,
+            clean: true,
+            ..
+        } => client_id,
+        _ => return false,
+    };
+    let snapshot = engine.snapshot();
+    snapshot
+        .fleet
+        .groups
+        .iter()
+        .any(|g| g.devices.iter().any(|d| &d.client_id == client_id))
+}
+
+/// One line per running group: connected, rate against target, errors.
+pub fn fleet_status_lines(engine: &Engine) -> Vec<String> {
+    let snapshot = engine.snapshot();
+    snapshot
+        .fleet
+        .groups
+        .iter()
+        .filter(|g| g.run != crate::engine::fleet::RunState::Stopped)
+        .map(|g| {
+            let mut line = format!(
+                "  {}: {}/{} connected, {} msg/s (target {:.1}), {} sent",
+                g.spec.name, g.connected, g.devices_total, g.rate_per_s, g.target_rate, g.sent
+            );
+            if let Some(error) = &g.last_error {
+                line.push_str(&format!(", last error: {error}"));
+            }
+            line
+        })
+        .collect()
 }
 
 /// A flag raised by Ctrl-C (SIGINT) or SIGTERM, watched on a small thread of its own.

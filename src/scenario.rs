@@ -218,6 +218,7 @@ mod tests {
                 username: Some("u".into()),
                 password: Some("p".into()),
                 client_id_prefix: "class-".into(),
+                ca_file: None,
             }),
             groups: vec![
                 GroupSpec::default(),

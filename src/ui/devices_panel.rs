@@ -92,6 +92,7 @@ struct TargetForm {
     username: String,
     password: String,
     prefix: String,
+    ca_file: String,
     error: Option<String>,
 }
 
@@ -110,6 +111,11 @@ impl TargetForm {
                 username: ext.username.clone().unwrap_or_default(),
                 password: ext.password.clone().unwrap_or_default(),
                 prefix: ext.client_id_prefix.clone(),
+                ca_file: ext
+                    .ca_file
+                    .as_ref()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_default(),
                 error: None,
             },
         }
@@ -132,6 +138,7 @@ impl TargetForm {
             username: (!self.username.is_empty()).then(|| self.username.clone()),
             password: (!self.password.is_empty()).then(|| self.password.clone()),
             client_id_prefix: self.prefix.clone(),
+            ca_file: (!self.ca_file.trim().is_empty()).then(|| self.ca_file.trim().into()),
         });
         target.validate().map_err(|e| e.to_string())?;
         Ok(target)
@@ -258,6 +265,14 @@ impl DevicesPanel {
                         .labelled_by(ui.label("").id);
                         ui.end_row();
                         labelled_text(ui, "Client id prefix", &mut form.prefix, "e.g. class-a-");
+                        if form.tls {
+                            labelled_text(
+                                ui,
+                                "CA certificate file",
+                                &mut form.ca_file,
+                                "optional: the broker's own CA (PEM)",
+                            );
+                        }
                     });
             }
             if let Some(error) = &form.error {

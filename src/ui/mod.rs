@@ -22,10 +22,25 @@ pub static LAUNCHED: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLo
 
 /// Opens the window; returns when the user closes it (the broker is stopped on the way out).
 pub fn run_window(cli: &Cli) -> anyhow::Result<()> {
-    let settings = cli.broker.to_settings()?;
+    // A bad scenario file stops here, with its message on the terminal, before any window opens.
+    let loaded = crate::cli::load_scenario(cli.scenario.as_deref(), &cli.broker)?;
+    let settings = match &loaded {
+        Some(loaded) => loaded.settings.clone(),
+        None => cli.broker.to_settings()?,
+    };
     let engine = Engine::start()?;
     if !cli.no_broker {
         engine.send(Command::StartBroker(settings.clone()))?;
+    }
+    let scenario_path = cli.scenario.clone();
+    if let Some(loaded) = loaded {
+        engine.send(Command::Fleet(
+            crate::engine::fleet::FleetCommand::Replace {
+                target: loaded.scenario.target,
+                groups: loaded.scenario.groups,
+                start: true,
+            },
+        ))?;
     }
     let options = eframe::NativeOptions {
         viewport: eframe::egui::ViewportBuilder::default()
@@ -41,7 +56,15 @@ pub fn run_window(cli: &Cli) -> anyhow::Result<()> {
         Box::new(move |cc| {
             let ctx = cc.egui_ctx.clone();
             engine.set_waker(Arc::new(move || ctx.request_repaint()));
-            Ok(Box::new(PlaygroundApp::new(engine, settings)))
+            let dialog_ctx = cc.egui_ctx.clone();
+            let mut app = PlaygroundApp::new(engine, settings).with_file_picker(Box::new(
+                file_dialog::NativeFilePicker::new(move || dialog_ctx.request_repaint()),
+            ));
+            if let Some(path) = scenario_path {
+                app.devices_mut().scenario_path = Some(path);
+                app = app.with_tab(app::Tab::Devices);
+            }
+            Ok(Box::new(app))
         }),
     )
     .map_err(|e| anyhow::anyhow!("could not open the window: {e}"))

@@ -31,6 +31,9 @@ pub struct ExternalBroker {
     /// Put before every device's client id, so a shared broker can tell this fleet's devices apart.
     #[serde(default)]
     pub client_id_prefix: String,
+    /// With TLS: trust this CA certificate (PEM) instead of the computer's, for a broker with its own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca_file: Option<std::path::PathBuf>,
 }
 
 fn default_port() -> u16 {
@@ -46,6 +49,7 @@ impl Default for ExternalBroker {
             username: None,
             password: None,
             client_id_prefix: String::new(),
+            ca_file: None,
         }
     }
 }
@@ -138,7 +142,10 @@ impl FleetTarget {
             })),
             FleetTarget::External(ext) => {
                 let tls = if ext.tls {
-                    Some(super::tls::client_config().map_err(TargetError::Tls)?)
+                    Some(
+                        super::tls::client_config(ext.ca_file.as_deref())
+                            .map_err(TargetError::Tls)?,
+                    )
                 } else {
                     None
                 };
