@@ -256,13 +256,13 @@ impl DevicesPanel {
                         ui.checkbox(&mut form.tls, "encrypt (usually port 8883)");
                         ui.end_row();
                         labelled_text(ui, "User name", &mut form.username, "optional");
-                        ui.label("Password");
+                        let label = ui.label("Password");
                         ui.add(
                             egui::TextEdit::singleline(&mut form.password)
                                 .password(true)
                                 .hint_text("optional"),
                         )
-                        .labelled_by(ui.label("").id);
+                        .labelled_by(label.id);
                         ui.end_row();
                         labelled_text(ui, "Client id prefix", &mut form.prefix, "e.g. class-a-");
                         if form.tls {
@@ -313,13 +313,13 @@ impl DevicesPanel {
                 ui.colored_label(color, RichText::new(word).strong());
                 match group.run {
                     RunState::Stopped => {
-                        if ui.button("Start").clicked() {
+                        if ui.button("Start group").clicked() {
                             out.commands
                                 .push(Command::Fleet(FleetCommand::Start(Some(id))));
                         }
                     }
                     RunState::Running | RunState::Paused => {
-                        if ui.button("Stop").clicked() {
+                        if ui.button("Stop group").clicked() {
                             out.commands
                                 .push(Command::Fleet(FleetCommand::Stop(Some(id))));
                         }
@@ -392,7 +392,7 @@ impl DevicesPanel {
                 }
             });
             ui.weak(format!(
-                "{} → {} · {} · QoS {}{} · MQTT {}",
+                "{} publishes to {} · {} · QoS {}{} · MQTT {}",
                 group.spec.client_id,
                 group.spec.topic,
                 pace_text(&group.spec),
@@ -569,15 +569,19 @@ fn editor_ui(ui: &mut egui::Ui, editor: &mut Editor, out: &mut DevicesOutput) ->
                 );
                 ui.label("Pace");
                 ui.horizontal(|ui| {
-                    ui.radio_value(&mut form.pace_mode, PaceMode::Every, "every");
+                    let every = ui.radio_value(&mut form.pace_mode, PaceMode::Every, "every");
                     if form.pace_mode == PaceMode::Every {
                         ui.add(egui::TextEdit::singleline(&mut form.every).desired_width(70.0))
-                            .labelled_by(ui.label("").id);
+                            .labelled_by(every.id);
                     }
-                    ui.radio_value(&mut form.pace_mode, PaceMode::Rate, "messages/s per device");
+                    let rate = ui.radio_value(
+                        &mut form.pace_mode,
+                        PaceMode::Rate,
+                        "messages/s per device",
+                    );
                     if form.pace_mode == PaceMode::Rate {
                         ui.add(egui::TextEdit::singleline(&mut form.rate).desired_width(70.0))
-                            .labelled_by(ui.label("").id);
+                            .labelled_by(rate.id);
                     }
                 });
                 ui.end_row();

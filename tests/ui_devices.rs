@@ -1,0 +1,226 @@
+//! UI tests of the Devices panel, driven by its labels (egui_kittest) on a real engine, broker and devices.
+
+mod common;
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use common::*;
+use eframe::egui::accesskit::Role;
+use eframe::egui::{Key, Modifiers};
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use mqtt_playground::engine::fleet::{GroupSpec, RunState};
+use mqtt_playground::engine::{Engine, RunningInfo};
+use mqtt_playground::ui::PlaygroundApp;
+use mqtt_playground::ui::app::Tab;
+use mqtt_playground::ui::file_dialog::{FilePurpose, PresetFilePicker};
+
+fn devices_window(engine: Engine, info: &RunningInfo) -> Harness<'static, PlaygroundApp> {
+    let settings = info.settings.clone();
+    Harness::builder()
+        .with_size([1280.0, 900.0])
+        .build_eframe(move |_cc| PlaygroundApp::new(engine, settings).with_tab(Tab::Devices))
+}
+
+fn wait_until(
+    harness: &mut Harness<'_, PlaygroundApp>,
+    what: &str,
+    check: impl Fn(&Harness<'_, PlaygroundApp>) -> bool,
+) {
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        harness.step();
+        if check(harness) {
+            return;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for: {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Replaces the text of the one-line input labelled `label`.
+fn retype(harness: &mut Harness<'_, PlaygroundApp>, label: &str, text: &str) {
+    retype_as(harness, Role::TextInput, label, text);
+}
+
+fn retype_as(harness: &mut Harness<'_, PlaygroundApp>, role: Role, label: &str, text: &str) {
+    harness.get_by_role_and_label(role, label).focus();
+    harness.step();
+    harness.key_press_modifiers(Modifiers::COMMAND, Key::A);
+    harness.key_press(Key::Backspace);
+    harness.get_by_role_and_label(role, label).type_text(text);
+    harness.run_steps(2);
+}
+
+fn group(
+    harness: &Harness<'_, PlaygroundApp>,
+) -> Option<mqtt_playground::engine::fleet::GroupStatus> {
+    harness
+        .state()
+        .engine()
+        .snapshot()
+        .fleet
+        .groups
+        .first()
+        .cloned()
+}
+
+#[test]
+fn add_a_group_edit_its_rate_start_see_devices_connect_and_stop() {
+    let (engine, info) = running_broker();
+    let mut harness = devices_window(engine, &info);
+    harness.run_steps(2);
+    harness.get_by_label("Add group").click();
+    harness.run_steps(2);
+    retype(&mut harness, "Devices", "3");
+    harness.get_by_label("Add this group").click();
+    wait_until(&mut harness, "the group is listed", |h| group(h).is_some());
+    harness.run_steps(2);
+    assert_eq!(group(&harness).map(|g| g.devices_total), Some(3));
+
+    harness.get_by_label("Edit").click();
+    harness.run_steps(2);
+    harness.get_by_label("messages/s per device").click();
+    harness.run_steps(2);
+    retype(&mut harness, "messages/s per device", "4");
+    harness.get_by_label("Apply").click();
+    wait_until(&mut harness, "the new rate reaches the engine", |h| {
+        group(h).is_some_and(|g| g.spec.rate == Some(4.0) && g.spec.every.is_none())
+    });
+
+    // Let the window settle after the editor closed, so the click finds the button where it now is.
+    harness.run_steps(2);
+    harness.get_by_label("Start group").click();
+    wait_until(&mut harness, "3 of 3 connected shown", |h| {
+        h.query_by_label("3 of 3 connected").is_some()
+    });
+    assert_eq!(group(&harness).map(|g| g.run), Some(RunState::Running));
+    wait_for_snapshot(
+        harness.state().engine(),
+        "three clients at the broker",
+        |s| s.clients.len() == 3,
+    );
+
+    harness.get_by_label("Stop group").click();
+    wait_until(&mut harness, "Stopped shown and devices gone", |h| {
+        h.query_by_label("Stopped").is_some() && h.state().engine().snapshot().clients.is_empty()
+    });
+}
+
+#[test]
+fn a_template_error_shows_where_and_the_group_cannot_be_added() {
+    let (engine, info) = running_broker();
+    let mut harness = devices_window(engine, &info);
+    harness.run_steps(2);
+    harness.get_by_label("Add group").click();
+    harness.run_steps(2);
+    retype_as(
+        &mut harness,
+        Role::MultilineTextInput,
+        "Payload template",
+        "{\"t\": {{sine(period=0s)}}}",
+    );
+    harness.run_steps(2);
+    assert!(
+        harness.query_by_label_contains("line 1, column").is_some(),
+        "the error says where"
+    );
+    assert!(
+        harness.query_by_label_contains("period").is_some(),
+        "and what is wrong"
+    );
+    harness.get_by_label("Add this group").click();
+    harness.run_steps(3);
+    assert!(group(&harness).is_none(), "nothing was added");
+}
+
+#[test]
+fn kill_a_device_from_its_row_then_reconnect_it() {
+    let (engine, info) = running_broker();
+    engine
+        .call(
+            mqtt_playground::engine::Command::Fleet(
+                mqtt_playground::engine::fleet::FleetCommand::AddGroup(GroupSpec {
+                    count: 2,
+                    every: Some(Duration::from_secs(2)),
+                    ..GroupSpec::default()
+                }),
+            ),
+            PATIENCE,
+        )
+        .unwrap()
+        .unwrap();
+    let mut harness = devices_window(engine, &info);
+    harness.run_steps(2);
+    harness.get_by_label("Start group").click();
+    wait_until(&mut harness, "both connected", |h| {
+        h.query_by_label("2 of 2 connected").is_some()
+    });
+    harness
+        .get_by_label("Show devices (kill, reconnect)")
+        .click();
+    wait_until(&mut harness, "device rows", |h| {
+        h.query_by_label("Kill sensors-2").is_some()
+    });
+    harness.get_by_label("Kill sensors-2").click();
+    wait_until(&mut harness, "killed shown", |h| {
+        h.query_by_label("Reconnect sensors-2").is_some()
+    });
+    assert_eq!(group(&harness).map(|g| g.killed), Some(1));
+    harness.get_by_label("Reconnect sensors-2").click();
+    wait_until(&mut harness, "back to 2 of 2", |h| {
+        h.query_by_label("2 of 2 connected").is_some()
+    });
+}
+
+#[test]
+fn save_and_open_a_scenario_through_the_file_seam() {
+    let (engine, info) = running_broker();
+    engine
+        .call(
+            mqtt_playground::engine::Command::Fleet(
+                mqtt_playground::engine::fleet::FleetCommand::AddGroup(GroupSpec {
+                    name: "saved".into(),
+                    count: 7,
+                    ..GroupSpec::default()
+                }),
+            ),
+            PATIENCE,
+        )
+        .unwrap()
+        .unwrap();
+    let path: PathBuf = std::env::temp_dir().join(format!(
+        "mqtt-playground-ui-scenario-{}.toml",
+        std::process::id()
+    ));
+    let mut picker = PresetFilePicker::default();
+    picker
+        .answers
+        .insert(FilePurpose::SaveScenario, path.clone());
+    picker.answers.insert(
+        FilePurpose::OpenScenario,
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("assets/scenarios/smart-building.toml"),
+    );
+    let settings = info.settings.clone();
+    let mut harness = Harness::builder()
+        .with_size([1280.0, 900.0])
+        .build_eframe(move |_cc| {
+            PlaygroundApp::new(engine, settings)
+                .with_tab(Tab::Devices)
+                .with_file_picker(Box::new(picker))
+        });
+    harness.run_steps(2);
+    harness.get_by_label("Save scenario…").click();
+    harness.run_steps(3);
+    let saved = mqtt_playground::scenario::Scenario::open(&path).expect("the saved file opens");
+    assert_eq!(saved.groups.len(), 1);
+    assert_eq!(saved.groups[0].name, "saved");
+    assert_eq!(saved.groups[0].count, 7);
+    let _ = std::fs::remove_file(&path);
+
+    harness.get_by_label("Open scenario…").click();
+    wait_until(&mut harness, "the smart building's sensors listed", |h| {
+        group(h).is_some_and(|g| g.spec.name == "sensors" && g.devices_total == 50)
+    });
+}
