@@ -76,10 +76,6 @@ impl Editor {
             Err(_) => Vec::new(),
         };
     }
-
-    fn error_for(&self, field: GroupField) -> Option<&GroupError> {
-        self.checked.as_ref().err().filter(|e| e.field == field)
-    }
 }
 
 /// The target form: what the user typed for an external broker.
@@ -612,13 +608,30 @@ fn editor_ui(ui: &mut egui::Ui, editor: &mut Editor, out: &mut DevicesOutput) ->
                 "generators: counter, int, float, sine, walk, choice, bool, timestamp, index, uuid",
             );
         });
+        let payload_label = ui.label("Payload template");
         ui.add(
             egui::TextEdit::multiline(&mut form.payload)
                 .code_editor()
                 .desired_rows(3)
                 .desired_width(f32::INFINITY),
         )
-        .labelled_by(ui.label("Payload template").id);
+        .labelled_by(payload_label.id);
+        // The preview sits right under the template, so typing shows its effect at once.
+        ui.label(RichText::new("Preview (device 1, three messages)").strong());
+        match &editor.checked {
+            Ok(_) => {
+                for sample in &editor.samples {
+                    ui.monospace(sample);
+                }
+            }
+            Err(error) => {
+                ui.colored_label(ui.visuals().error_fg_color, error.to_string());
+                if error.field == GroupField::Payload {
+                    ui.weak("The group cannot be added or started until the template is fixed.");
+                }
+            }
+        }
+        let form = &mut editor.form;
         fixed_message_ui(
             ui,
             "Last will (published by the broker when a device is lost)",
@@ -631,23 +644,6 @@ fn editor_ui(ui: &mut egui::Ui, editor: &mut Editor, out: &mut DevicesOutput) ->
             "birth",
             &mut form.birth,
         );
-
-        ui.label(RichText::new("Preview").strong());
-        match &editor.checked {
-            Ok(_) => {
-                for sample in &editor.samples {
-                    ui.monospace(sample);
-                }
-            }
-            Err(error) => {
-                ui.colored_label(ui.visuals().error_fg_color, error.to_string());
-            }
-        }
-        for field in [GroupField::Payload] {
-            if editor.error_for(field).is_some() {
-                ui.weak("The group cannot start until the template is fixed.");
-            }
-        }
         ui.horizontal(|ui| {
             let valid = editor.checked.is_ok();
             let label = match editor.editing {
