@@ -109,14 +109,17 @@ pub fn open(
 ) -> (Publisher, JoinHandle<()>) {
     match options.version {
         MqttVersion::V311 => {
-            let (client, eventloop) = rumqttc::AsyncClient::new(v4_options(options), REQUEST_QUEUE);
-            let driver = tokio::spawn(drive_v4(eventloop, counters, links));
+            let (client, mut eventloop) =
+                rumqttc::AsyncClient::new(v4_options(options), REQUEST_QUEUE);
+            // MQTT 3.1.1's event loop takes network options itself (5's take them in its options).
+            eventloop.set_network_options(network_options());
+            let driver = tokio::spawn(drive(eventloop, counters, links));
             (Publisher::V4(client), driver)
         }
         MqttVersion::V5 => {
             let (client, eventloop) =
                 rumqttc::v5::AsyncClient::new(v5_options(options), REQUEST_QUEUE);
-            let driver = tokio::spawn(drive_v5(eventloop, counters, links));
+            let driver = tokio::spawn(drive(eventloop, counters, links));
             (Publisher::V5(client), driver)
         }
     }
@@ -192,49 +195,48 @@ enum Step {
     Lost(String),
 }
 
-async fn drive_v4(
-    mut eventloop: rumqttc::EventLoop,
-    counters: Arc<GroupCounters>,
-    links: mpsc::Sender<Link>,
-) {
-    use rumqttc::{Event, Outgoing, Packet};
-    eventloop.set_network_options(network_options());
-    loop {
-        let step = match eventloop.poll().await {
+/// A connection that can be driven one step at a time; both protocol versions' event loops are one.
+trait StepSource: Send + 'static {
+    fn next_step(&mut self) -> impl std::future::Future<Output = Step> + Send;
+}
+
+impl StepSource for rumqttc::EventLoop {
+    async fn next_step(&mut self) -> Step {
+        use rumqttc::{Event, Outgoing, Packet};
+        match self.poll().await {
             Ok(Event::Incoming(Packet::ConnAck(_))) => Step::Connected,
             Ok(Event::Outgoing(Outgoing::Publish(_))) => Step::Sent,
             Ok(Event::Incoming(Packet::PubAck(_) | Packet::PubComp(_))) => Step::Acknowledged,
             Ok(Event::Outgoing(Outgoing::Disconnect)) => Step::Closed,
             Ok(_) => Step::Nothing,
             Err(err) => Step::Lost(describe_v4_error(&err)),
-        };
-        if !report(step, &counters, &links).await {
-            return;
         }
     }
 }
 
-async fn drive_v5(
-    mut eventloop: rumqttc::v5::EventLoop,
-    counters: Arc<GroupCounters>,
-    links: mpsc::Sender<Link>,
-) {
-    use rumqttc::Outgoing;
-    use rumqttc::v5::Event;
-    use rumqttc::v5::mqttbytes::v5::Packet;
-    loop {
-        let step = match eventloop.poll().await {
+impl StepSource for rumqttc::v5::EventLoop {
+    async fn next_step(&mut self) -> Step {
+        use rumqttc::Outgoing;
+        use rumqttc::v5::Event;
+        use rumqttc::v5::mqttbytes::v5::Packet;
+        match self.poll().await {
             Ok(Event::Incoming(Packet::ConnAck(_))) => Step::Connected,
             Ok(Event::Outgoing(Outgoing::Publish(_))) => Step::Sent,
             Ok(Event::Incoming(Packet::PubAck(_) | Packet::PubComp(_))) => Step::Acknowledged,
             Ok(Event::Outgoing(Outgoing::Disconnect)) => Step::Closed,
             Ok(_) => Step::Nothing,
             Err(err) => Step::Lost(describe_v5_error(&err)),
-        };
-        if !report(step, &counters, &links).await {
-            return;
         }
     }
+}
+
+/// Drives a connection until it ends, counting sends and acknowledgements as they happen.
+async fn drive(
+    mut source: impl StepSource,
+    counters: Arc<GroupCounters>,
+    links: mpsc::Sender<Link>,
+) {
+    while report(source.next_step().await, &counters, &links).await {}
 }
 
 /// Counts a step and tells the device about connection changes; false ends the driver.
