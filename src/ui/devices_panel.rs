@@ -161,8 +161,10 @@ impl DevicesPanel {
         let fleet = &snapshot.fleet;
         ui.horizontal_wrapped(|ui| {
             if ui.button("Add group").clicked() {
-                let mut spec = GroupSpec::default();
-                spec.name = unused_name(&fleet.groups);
+                let spec = GroupSpec {
+                    name: unused_name(&fleet.groups),
+                    ..GroupSpec::default()
+                };
                 self.editor = Some(Editor::new(Editing::New, &spec));
             }
             let any_stopped = fleet.groups.iter().any(|g| g.run == RunState::Stopped);
@@ -506,31 +508,23 @@ fn device_list_ui(ui: &mut egui::Ui, group: &GroupStatus, out: &mut DevicesOutpu
                         _ => ui.visuals().weak_text_color(),
                     };
                     ui.colored_label(color, device.state.label());
-                    match device.state {
-                        DeviceState::Connected | DeviceState::Connecting => {
-                            if ui
-                                .small_button(format!("Kill {}", device.client_id))
-                                .on_hover_text("Cut its connection without DISCONNECT: the broker publishes its last will")
-                                .clicked()
-                            {
-                                out.commands.push(Command::Fleet(FleetCommand::Kill(
-                                    group.id,
-                                    device.index,
-                                )));
-                            }
-                        }
-                        DeviceState::Killed | DeviceState::Reconnecting => {
-                            if ui
-                                .small_button(format!("Reconnect {}", device.client_id))
-                                .clicked()
-                            {
-                                out.commands.push(Command::Fleet(FleetCommand::Reconnect(
-                                    group.id,
-                                    device.index,
-                                )));
-                            }
-                        }
-                        _ => {}
+                    let action = match device.state {
+                        DeviceState::Connected | DeviceState::Connecting => Some((
+                            format!("Kill {}", device.client_id),
+                            "Cut its connection without DISCONNECT: the broker publishes its last will",
+                            FleetCommand::Kill(group.id, device.index),
+                        )),
+                        DeviceState::Killed | DeviceState::Reconnecting => Some((
+                            format!("Reconnect {}", device.client_id),
+                            "Connect again now",
+                            FleetCommand::Reconnect(group.id, device.index),
+                        )),
+                        _ => None,
+                    };
+                    if let Some((label, hint, command)) = action
+                        && ui.small_button(label).on_hover_text(hint).clicked()
+                    {
+                        out.commands.push(Command::Fleet(command));
                     }
                     if let Some(error) = &device.last_error {
                         ui.weak(error);

@@ -82,7 +82,7 @@ impl DeviceHandle {
             counters,
             status: status.clone(),
             connect_gate,
-            rng: ChaCha8Rng::seed_from_u64(seed ^ (u64::from(index) << 32) ^ 0x5eed_0f_de71ce),
+            rng: ChaCha8Rng::seed_from_u64(seed ^ (u64::from(index) << 32) ^ 0x5eed_0fde_71ce),
             backoff: BACKOFF_START,
         };
         let task = tokio::spawn(device.run());
@@ -192,19 +192,16 @@ impl Device {
         // ± 20% so a hundred devices that lost the broker together do not return together.
         let wait = self.backoff.mul_f64(self.rng.gen_range(0.8..1.2));
         self.backoff = (self.backoff * 2).min(BACKOFF_MAX);
-        let until = Instant::now() + wait;
-        loop {
-            tokio::select! {
-                _ = tokio::time::sleep_until(until) => return true,
-                order = self.control.recv() => match order {
-                    Some(DeviceControl::Stop) | None => return false,
-                    Some(DeviceControl::Reconnect) => return true,
-                    Some(DeviceControl::Kill) => {
-                        self.status.set_state(DeviceState::Killed);
-                        return self.wait_for_reconnect().await;
-                    }
-                },
-            }
+        tokio::select! {
+            _ = tokio::time::sleep(wait) => true,
+            order = self.control.recv() => match order {
+                Some(DeviceControl::Stop) | None => false,
+                Some(DeviceControl::Reconnect) => true,
+                Some(DeviceControl::Kill) => {
+                    self.status.set_state(DeviceState::Killed);
+                    self.wait_for_reconnect().await
+                }
+            },
         }
     }
 
