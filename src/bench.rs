@@ -12,6 +12,8 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::engine::{BrokerSettings, Engine};
 
+mod monitor;
+
 #[derive(Debug, Args)]
 pub struct BenchArgs {
     /// Publishers sending QoS 1 messages flat out.
@@ -29,9 +31,21 @@ pub struct BenchArgs {
     /// How many times each run is repeated (the median is reported).
     #[arg(long, default_value_t = 3)]
     pub repeat: usize,
+    /// Instead: flood the app's own subscriber at --rate msg/s for --seconds (publishers share the rate).
+    #[arg(long)]
+    pub monitor: bool,
+    /// Messages per second for --monitor.
+    #[arg(long, default_value_t = 50_000)]
+    pub rate: u64,
+    /// The subscriber's QoS for --monitor (1: the broker may not drop any, so every message must be counted).
+    #[arg(long, default_value_t = 1)]
+    pub monitor_qos: u8,
 }
 
 pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
+    if args.monitor {
+        return monitor::run(args);
+    }
     let engine = Engine::start()?;
     let info = engine
         .start_broker_blocking(BrokerSettings {

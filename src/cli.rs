@@ -9,6 +9,7 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::engine::connect_info::{self, Target};
 use crate::engine::fleet::{FleetCommand, FleetTarget};
+use crate::engine::monitor::MonitorCommand;
 use crate::engine::settings::{
     self, BrokerSettings, DEFAULT_WS_PORT, TCP_PORT_LABEL, WS_PORT_LABEL,
 };
@@ -48,6 +49,10 @@ pub struct ServeArgs {
     /// Run this scenario's device groups (and use its broker settings unless flags say otherwise).
     #[arg(long, value_name = "FILE")]
     pub scenario: Option<std::path::PathBuf>,
+    /// Record every message (all topics, `#`) to this JSON Lines file; appends if it exists.
+    /// The window's Messages tab can open the file again.
+    #[arg(long, value_name = "FILE.jsonl")]
+    pub record: Option<std::path::PathBuf>,
 }
 
 /// The broker's settings as flags; shared by the window and `serve`.
@@ -177,6 +182,9 @@ pub fn serve(args: &ServeArgs) -> anyhow::Result<()> {
     }
 
     let stop = stop_on_signal()?;
+    if let Some(path) = &args.record {
+        start_recording(&engine, path)?;
+    }
     let mut next_status = std::time::Instant::now() + FLEET_STATUS_EVERY;
     while !stop.load(Ordering::Relaxed) {
         if let Some(event) = engine.events().next_timeout(Duration::from_millis(200)) {
@@ -190,6 +198,15 @@ pub fn serve(args: &ServeArgs) -> anyhow::Result<()> {
             for line in fleet_status_lines(&engine) {
                 println!("{line}");
             }
+        }
+    }
+    if args.record.is_some() {
+        match engine.call(
+            Command::Monitor(MonitorCommand::StopRecording),
+            Duration::from_secs(10),
+        )? {
+            Ok(()) => {}
+            Err(why) => eprintln!("mqtt-playground: {why}"),
         }
     }
     println!("stopping…");
@@ -276,6 +293,43 @@ pub fn fleet_status_lines(engine: &Engine) -> Vec<String> {
             line
         })
         .collect()
+}
+
+/// `serve --record`: opens the file, subscribes to every topic at QoS 1 (so a busy broker does not
+/// drop messages meant for the recording) and waits until the broker confirmed the subscription.
+fn start_recording(engine: &Engine, path: &Path) -> anyhow::Result<()> {
+    let patience = Duration::from_secs(10);
+    engine
+        .call(
+            Command::Monitor(MonitorCommand::StartRecording(path.to_owned())),
+            patience,
+        )?
+        .map_err(|why| anyhow::anyhow!("{why}"))?;
+    engine
+        .call(
+            Command::Monitor(MonitorCommand::Subscribe {
+                filter: crate::engine::monitor::DEFAULT_FILTER.to_owned(),
+                qos: 1,
+            }),
+            patience,
+        )?
+        .map_err(|why| anyhow::anyhow!("{why}"))?;
+    let deadline = std::time::Instant::now() + patience;
+    while !engine.snapshot().monitor.subscribed {
+        if std::time::Instant::now() > deadline {
+            let why = engine.snapshot().monitor.last_error.clone();
+            anyhow::bail!(
+                "could not subscribe for the recording: {}",
+                why.unwrap_or_else(|| "the broker did not answer".to_owned())
+            );
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    println!(
+        "recording every message (topic filter #) to {}",
+        path.display()
+    );
+    Ok(())
 }
 
 /// A flag raised by Ctrl-C (SIGINT) or SIGTERM, watched on a small thread of its own.

@@ -25,6 +25,10 @@ pub enum Event {
     CommandRejected(String),
     /// The device fleet did what it was asked (a sentence saying what).
     FleetChanged(String),
+    /// The app's own subscriber did what it was asked, or connected again (a sentence saying what).
+    MonitorChanged(String),
+    /// The subscriber hit a problem it works around (lost connection, oversized message, failed recording).
+    MonitorProblem(String),
     ClientConnected {
         peer: SocketAddr,
         client_id: String,
@@ -62,6 +66,7 @@ impl Event {
             Event::BrokerFailed(err) => format!("broker failed: {err}"),
             Event::CommandRejected(why) => why.clone(),
             Event::FleetChanged(what) => what.clone(),
+            Event::MonitorChanged(what) | Event::MonitorProblem(what) => what.clone(),
             Event::ClientConnected {
                 peer,
                 client_id,

@@ -61,8 +61,10 @@ struct Request {
 const COMMAND_QUEUE_LEN: usize = 64;
 /// How long the engine lets connects and disconnects gather before showing them.
 const CLIENTS_SETTLE: Duration = Duration::from_millis(20);
-/// How often the engine looks at its counters to refresh the snapshot.
-const SNAPSHOT_EVERY: Duration = Duration::from_millis(250);
+/// How often the engine looks at its counters to refresh the snapshot. Each refresh that changes a
+/// number repaints the window: twice a second keeps counters lively without a software renderer
+/// (llvmpipe) spending half a core redrawing them.
+const SNAPSHOT_EVERY: Duration = Duration::from_millis(500);
 
 /// Why the engine did not take a command.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -100,7 +102,7 @@ impl Engine {
         let (sink, events) = events::event_queue();
         let snapshot = Arc::new(Mutex::new(Arc::new(Snapshot::default())));
         let log = monitor::LogAccess::default();
-        runtime.spawn(run(command_rx, sink.clone(), snapshot.clone()));
+        runtime.spawn(run(command_rx, sink.clone(), snapshot.clone(), log.clone()));
         Ok(Self {
             runtime: Some(runtime),
             commands,
@@ -208,8 +210,10 @@ async fn run(
     mut commands: mpsc::Receiver<Request>,
     sink: EventSink,
     published: Arc<Mutex<Arc<Snapshot>>>,
+    log: monitor::LogAccess,
 ) {
     let mut engine = EngineLoop {
+        monitor: monitor::Monitor::new(log, sink.clone()),
         host: BrokerHost::default(),
         fleet: Fleet::default(),
         registry: Arc::new(ClientRegistry::default()),
@@ -240,6 +244,7 @@ async fn run(
         }
     }
     engine.stop().await;
+    engine.monitor.shutdown().await;
 }
 
 /// The state the main loop owns.
@@ -250,6 +255,8 @@ struct EngineLoop {
     sink: EventSink,
     builder: SnapshotBuilder,
     published: Arc<Mutex<Arc<Snapshot>>>,
+    /// The app's own subscriber: its connection, log, plots and recording.
+    monitor: monitor::Monitor,
 }
 
 impl EngineLoop {
@@ -258,6 +265,7 @@ impl EngineLoop {
             &self.host,
             &self.registry,
             &mut self.fleet,
+            &self.monitor,
             &self.published,
             &self.sink,
         );
@@ -289,10 +297,20 @@ impl EngineLoop {
                 self.stop().await;
                 self.start(settings).await
             }
-            Command::Monitor(_) => self.reject("watching messages is not available yet".to_owned()),
+            Command::Monitor(command) => match self.monitor.execute(command).await {
+                Ok(done) => {
+                    if let Some(done) = done {
+                        self.sink.send(Event::MonitorChanged(done));
+                    }
+                    Ok(())
+                }
+                Err(err) => self.reject(err.to_string()),
+            },
             Command::Fleet(command) => match self.fleet.execute(command, self.host.running()) {
                 Ok(done) => {
                     self.sink.send(Event::FleetChanged(done));
+                    // The subscriber follows the fleet's target (the embedded broker or an external one).
+                    self.follow_target();
                     Ok(())
                 }
                 Err(err) => self.reject(err.to_string()),
@@ -300,13 +318,25 @@ impl EngineLoop {
         }
     }
 
+    /// Points the subscriber where the fleet's target is now (after broker or fleet changes).
+    fn follow_target(&mut self) {
+        let target = self.fleet.target();
+        self.monitor.follow(monitor::Destination {
+            resolved: target.resolve(self.host.running()),
+            label: target.label(),
+            embedded: matches!(target, fleet::FleetTarget::Embedded),
+        });
+    }
+
     async fn stop(&mut self) {
         if self.host.running().is_none() {
             return;
         }
         self.show(BrokerStatus::Stopping);
+        self.monitor.broker_stopping();
         self.host.stop(&self.registry).await;
         self.fleet.broker_changed(None);
+        self.follow_target();
         self.builder.set_status(BrokerStatus::Stopped);
         self.sink.send(Event::BrokerStopped);
     }
@@ -323,6 +353,12 @@ impl EngineLoop {
         {
             Ok(info) => {
                 self.fleet.broker_changed(Some(&info));
+                let target = self.fleet.target();
+                self.monitor.follow(monitor::Destination {
+                    resolved: target.resolve(Some(&info)),
+                    label: target.label(),
+                    embedded: matches!(target, fleet::FleetTarget::Embedded),
+                });
                 self.sink.send(Event::BrokerStarted {
                     tcp: info.tcp,
                     websocket: info.websocket,

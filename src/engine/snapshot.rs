@@ -8,6 +8,7 @@ use super::broker::{BrokerError, BrokerHost, RunningInfo};
 use super::clients::{ClientRegistry, ClientRow};
 use super::events::EventSink;
 use super::fleet::{Fleet, FleetSnapshot};
+use super::monitor::{Monitor, MonitorSnapshot};
 use super::stats::RateMeter;
 
 /// The broker's state as a user sees it.
@@ -61,6 +62,8 @@ pub struct SnapshotBuilder {
     status: BrokerStatus,
     messages_in: RateMeter,
     messages_out: RateMeter,
+    /// Messages the app's own subscriber received, per second.
+    monitor_received: RateMeter,
     next_second: Instant,
     /// Per connection: its message totals at the last second boundary, and its rates over that second.
     client_rates: std::collections::HashMap<u64, ClientRate>,
@@ -80,6 +83,7 @@ impl Default for SnapshotBuilder {
             status: BrokerStatus::Stopped,
             messages_in: RateMeter::default(),
             messages_out: RateMeter::default(),
+            monitor_received: RateMeter::default(),
             next_second: Instant::now(),
             client_rates: Default::default(),
         }
@@ -96,6 +100,7 @@ impl SnapshotBuilder {
         host: &BrokerHost,
         registry: &ClientRegistry,
         fleet: &mut Fleet,
+        monitor: &Monitor,
         published: &Arc<Mutex<Arc<Snapshot>>>,
         sink: &EventSink,
     ) {
@@ -149,6 +154,8 @@ impl SnapshotBuilder {
             self.messages_in.close_second(totals.messages_in);
             self.messages_out.close_second(totals.messages_out);
             fleet.close_second();
+            self.monitor_received.close_second(monitor.received_total());
+            monitor.close_second();
             self.next_second += Duration::from_secs(1);
             if self.next_second < now {
                 // The engine was held up; restart the second grid instead of closing a burst of buckets.
@@ -163,7 +170,10 @@ impl SnapshotBuilder {
             totals,
             events_dropped: sink.dropped(),
             fleet: fleet.snapshot(),
-            monitor: Default::default(),
+            monitor: MonitorSnapshot {
+                received_per_s: self.monitor_received.per_second(),
+                ..monitor.snapshot()
+            },
             history_in: Arc::new(self.messages_in.history(super::stats::HISTORY_SECONDS)),
             history_out: Arc::new(self.messages_out.history(super::stats::HISTORY_SECONDS)),
         };

@@ -43,9 +43,11 @@ impl Activity {
         let tone = match event {
             Event::BrokerStarted { .. }
             | Event::ClientConnected { .. }
-            | Event::FleetChanged(_) => Tone::Good,
+            | Event::FleetChanged(_)
+            | Event::MonitorChanged(_) => Tone::Good,
             Event::BrokerFailed(_)
             | Event::CommandRejected(_)
+            | Event::MonitorProblem(_)
             | Event::ClientRefused { .. }
             | Event::ConnectionRejected { .. } => Tone::Warning,
             Event::ClientDisconnected { clean: false, .. } => Tone::Warning,

@@ -308,6 +308,11 @@ impl Fleet {
         }
     }
 
+    /// Where devices connect, as the user chose it (the app's subscriber follows it too).
+    pub fn target(&self) -> &FleetTarget {
+        &self.target
+    }
+
     /// Follows the embedded broker: devices connect when it starts, wherever it listens.
     pub fn broker_changed(&mut self, broker: Option<&RunningInfo>) {
         let resolved = self.target.resolve(broker).ok().flatten();

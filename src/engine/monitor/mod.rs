@@ -7,12 +7,36 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use super::watch::{JsonPath, MessageLog, TopicTree};
 
+mod control;
+pub mod files;
+mod ingest;
+pub mod recording;
+pub mod series;
+mod state;
+mod subscriber;
+
+pub use control::{DEFAULT_FILTER, Destination, Monitor, MonitorError};
+pub use files::FileError;
+pub use series::{MAX_POINTS, MAX_SERIES, SeriesError};
+pub use subscriber::MAX_PACKET;
+
 /// What a front end asks of the subscriber.
 #[derive(Debug, Clone, PartialEq)]
 pub enum MonitorCommand {
+    /// Connects the subscriber (to the embedded broker, or the fleet's external one) and keeps it
+    /// connected; with no subscription yet it subscribes to `#` at QoS 0. Subscribe, Publish,
+    /// ClearRetained and StartRecording also start it. Until then the broker has no extra client.
+    Start,
+    /// Disconnects the subscriber; the log, subscriptions and series are kept.
+    Stop,
     /// Adds (or changes the QoS of) a subscription; the filter is checked first.
-    Subscribe { filter: String, qos: u8 },
-    Unsubscribe { filter: String },
+    Subscribe {
+        filter: String,
+        qos: u8,
+    },
+    Unsubscribe {
+        filter: String,
+    },
     /// The manual publisher: sent by the app's own client.
     Publish {
         topic: String,
@@ -25,10 +49,17 @@ pub enum MonitorCommand {
     /// How many messages the log keeps (100 to 1,000,000).
     SetLogCapacity(usize),
     /// Publishes an empty retained message to every retained topic at or under `topic`.
-    ClearRetained { topic: String },
+    ClearRetained {
+        topic: String,
+    },
     /// Plots the values of messages whose topic matches `filter`: the whole payload, or a JSON field.
-    AddSeries { filter: String, field: Option<String> },
-    RemoveSeries { id: SeriesId },
+    AddSeries {
+        filter: String,
+        field: Option<String>,
+    },
+    RemoveSeries {
+        id: SeriesId,
+    },
     ClearSeries,
     /// Writes every message from now on to a JSON Lines file (`serve --record`).
     StartRecording(PathBuf),
@@ -79,6 +110,11 @@ pub struct LogStore {
 pub struct LogAccess(pub(crate) Arc<Mutex<LogStore>>);
 
 impl LogAccess {
+    /// A handle on a store built elsewhere (UI tests draw panels from fixed data this way).
+    pub fn from_store(store: LogStore) -> Self {
+        Self(Arc::new(Mutex::new(store)))
+    }
+
     /// Reads the store; keep the closure short (the subscriber waits meanwhile).
     pub fn read<T>(&self, reader: impl FnOnce(&LogStore) -> T) -> T {
         reader(&self.lock())
@@ -94,6 +130,8 @@ impl LogAccess {
 pub struct MonitorSnapshot {
     /// True while the subscriber's connection is up.
     pub connected: bool,
+    /// Connected, and the broker acknowledged every subscription sent since connecting.
+    pub subscribed: bool,
     /// Where it is connected ("the embedded broker", "mqtt://host:1883").
     pub target: String,
     /// Filter and QoS, in the order added.
