@@ -10,21 +10,40 @@ use super::clients_panel;
 use super::connect_card::ConnectCard;
 use super::devices_panel::DevicesPanel;
 use super::file_dialog::{FilePicker, FilePurpose, PresetFilePicker};
+use super::messages_panel::MessagesPanel;
+use super::plots_panel::PlotsPanel;
+use super::publish_panel::PublishPanel;
+use super::topics_panel::TopicsPanel;
 
 /// The views of the window's main area, one at a time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Tab {
     Clients,
     Devices,
+    Messages,
+    Topics,
+    Plots,
+    Publish,
 }
 
 impl Tab {
-    pub const ALL: [Tab; 2] = [Tab::Clients, Tab::Devices];
+    pub const ALL: [Tab; 6] = [
+        Tab::Clients,
+        Tab::Devices,
+        Tab::Messages,
+        Tab::Topics,
+        Tab::Plots,
+        Tab::Publish,
+    ];
 
     pub fn label(self) -> &'static str {
         match self {
             Tab::Clients => "Clients",
             Tab::Devices => "Devices",
+            Tab::Messages => "Messages",
+            Tab::Topics => "Topics",
+            Tab::Plots => "Plots",
+            Tab::Publish => "Publish",
         }
     }
 }
@@ -36,6 +55,10 @@ pub struct PlaygroundApp {
     connect: ConnectCard,
     activity: Activity,
     devices: DevicesPanel,
+    messages: MessagesPanel,
+    topics: TopicsPanel,
+    plots: PlotsPanel,
+    publish: PublishPanel,
     tab: Tab,
     files: Box<dyn FilePicker>,
     first_frame_logged: bool,
@@ -51,6 +74,10 @@ impl PlaygroundApp {
             connect: ConnectCard::default(),
             activity: Activity::default(),
             devices: DevicesPanel::default(),
+            messages: MessagesPanel::default(),
+            topics: TopicsPanel::default(),
+            plots: PlotsPanel::default(),
+            publish: PublishPanel::default(),
             tab: Tab::Clients,
             files: Box::new(PresetFilePicker::default()),
             first_frame_logged: false,
@@ -71,6 +98,11 @@ impl PlaygroundApp {
 
     pub fn engine(&self) -> &Engine {
         &self.engine
+    }
+
+    /// The Messages tab (its filters and what they let through), for tests.
+    pub fn messages(&self) -> &MessagesPanel {
+        &self.messages
     }
 
     /// Where the Devices panel keeps the scenario it last opened or saved.
@@ -142,6 +174,7 @@ impl eframe::App for PlaygroundApp {
             .show(ui, |ui| self.activity.ui(ui));
         let mut commands = Vec::new();
         let mut file_requests = Vec::new();
+        let log = self.engine.log().clone();
         egui::CentralPanel::default().show(ui, |ui| {
             ui.horizontal(|ui| {
                 for tab in Tab::ALL {
@@ -149,6 +182,10 @@ impl eframe::App for PlaygroundApp {
                 }
             });
             ui.separator();
+            if !matches!(self.tab, Tab::Clients | Tab::Devices) {
+                // The app's subscriber connects the first time a watching tab is looked at.
+                commands.extend(self.messages.start_watching());
+            }
             match self.tab {
                 Tab::Clients => clients_panel::ui(ui, &snapshot),
                 Tab::Devices => {
@@ -156,6 +193,21 @@ impl eframe::App for PlaygroundApp {
                     commands.extend(out.commands);
                     file_requests.extend(out.files);
                 }
+                Tab::Messages => {
+                    let out = self.messages.ui(ui, &snapshot, &log);
+                    commands.extend(out.commands);
+                    file_requests.extend(out.files);
+                }
+                Tab::Topics => {
+                    let out = self.topics.ui(ui, &snapshot, &log);
+                    commands.extend(out.commands);
+                    if let Some(filter) = out.show_in_log {
+                        self.messages.set_topic_filter(&filter);
+                        self.tab = Tab::Messages;
+                    }
+                }
+                Tab::Plots => commands.extend(self.plots.ui(ui, &snapshot, &log)),
+                Tab::Publish => commands.extend(self.publish.ui(ui, &snapshot)),
             }
         });
         while let Some((purpose, path)) = self.files.next_answer() {
@@ -176,7 +228,9 @@ impl eframe::App for PlaygroundApp {
                         Err(err) => self.activity.note(err),
                     }
                 }
-                FilePurpose::ExportLog | FilePurpose::OpenRecording => {}
+                FilePurpose::ExportLog | FilePurpose::OpenRecording => {
+                    commands.extend(self.messages.file_chosen(purpose, &path));
+                }
             }
         }
         for purpose in file_requests {

@@ -9,6 +9,10 @@ pub mod devices_panel;
 pub mod file_dialog;
 pub mod format;
 pub mod group_form;
+pub mod messages_panel;
+pub mod plots_panel;
+pub mod publish_panel;
+pub mod topics_panel;
 
 use std::sync::Arc;
 

@@ -1,0 +1,680 @@
+//! The Plots tab: broker messages/s in and out (last minute or ten), the top senders per topic or per
+//! client, and value plots of numbers inside payloads, several series on one time axis.
+
+use std::time::{Duration, Instant};
+
+use eframe::egui::{self, Color32, RichText};
+use egui_plot::{Bar, BarChart, Legend, Line, Plot, PlotPoint, Text};
+
+use crate::engine::monitor::{LogAccess, LogStore, MonitorCommand, Series, SeriesId};
+use crate::engine::watch::{TopicFilter, TopicTree, ValueSource};
+use crate::engine::{Command, Snapshot};
+
+use super::format;
+use super::messages_panel::{WARN, labelled_field};
+
+/// How often the per-topic ranking walks the topic tree (rates change once a second anyway).
+const RANKING_EVERY: Duration = Duration::from_secs(1);
+const TRAFFIC_IN: Color32 = Color32::from_rgb(0x2a, 0x7a, 0xd8);
+const TRAFFIC_OUT: Color32 = Color32::from_rgb(0xe0, 0x7b, 0x1a);
+const PLOT_HEIGHT: f32 = 220.0;
+/// Series colours, distinct on light and dark backgrounds; they repeat after the last.
+const SERIES_COLORS: [Color32; 8] = [
+    Color32::from_rgb(0x2a, 0x7a, 0xd8),
+    Color32::from_rgb(0xe0, 0x7b, 0x1a),
+    Color32::from_rgb(0x2e, 0x9d, 0x4a),
+    Color32::from_rgb(0xc8, 0x3a, 0x3a),
+    Color32::from_rgb(0x8e, 0x5c, 0xc8),
+    Color32::from_rgb(0x16, 0x9c, 0xa8),
+    Color32::from_rgb(0xc0, 0x4c, 0x9c),
+    Color32::from_rgb(0x8a, 0x8a, 0x2a),
+];
+
+/// How much broker traffic history the first plot shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TrafficWindow {
+    Minute,
+    TenMinutes,
+}
+
+impl TrafficWindow {
+    fn seconds(self) -> usize {
+        match self {
+            Self::Minute => 60,
+            Self::TenMinutes => 600,
+        }
+    }
+}
+
+/// Who the ranking ranks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RankBy {
+    Topic,
+    Client,
+}
+
+/// How much of the value series the value plot shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ValueWindow {
+    Minute,
+    TenMinutes,
+    All,
+}
+
+impl ValueWindow {
+    fn seconds(self) -> Option<f64> {
+        match self {
+            Self::Minute => Some(60.0),
+            Self::TenMinutes => Some(600.0),
+            Self::All => None,
+        }
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            Self::Minute => "1 min",
+            Self::TenMinutes => "10 min",
+            Self::All => "all",
+        }
+    }
+}
+
+/// One series as drawn: copied out of the store when it changed (and not while paused).
+#[derive(Debug, Clone, PartialEq)]
+struct DrawnSeries {
+    id: SeriesId,
+    name: String,
+    /// (seconds since the Unix epoch, value), oldest first.
+    points: Vec<[f64; 2]>,
+    not_numeric: u64,
+    last_problem: Option<String>,
+}
+
+impl DrawnSeries {
+    fn of(series: &Series) -> Self {
+        Self {
+            id: series.id,
+            name: match &series.field {
+                Some(field) => format!("{field} of {}", series.filter),
+                None => series.filter.clone(),
+            },
+            points: series.points.iter().map(|&(t, v)| [t, v]).collect(),
+            not_numeric: series.not_numeric,
+            last_problem: series.last_problem.clone(),
+        }
+    }
+
+    fn matches(&self, series: &Series) -> bool {
+        let ends = |p: Option<&[f64; 2]>| p.map(|p| (p[0], p[1]));
+        self.points.len() == series.points.len()
+            && ends(self.points.first()) == series.points.front().copied()
+            && ends(self.points.last()) == series.points.back().copied()
+    }
+
+    /// Appends the store's newer points and drops the ones it evicted.
+    fn follow(&mut self, series: &Series) {
+        if self.not_numeric != series.not_numeric {
+            self.not_numeric = series.not_numeric;
+            self.last_problem = series.last_problem.clone();
+        }
+        if self.matches(series) {
+            return;
+        }
+        let newest_drawn = self.points.last().map(|p| p[0]);
+        let added = series
+            .points
+            .iter()
+            .rev()
+            .take_while(|(t, _)| newest_drawn.is_none_or(|newest| *t > newest))
+            .count();
+        let start = series.points.len() - added;
+        self.points
+            .extend(series.points.range(start..).map(|&(t, v)| [t, v]));
+        let excess = self.points.len().saturating_sub(series.points.len());
+        self.points.drain(..excess);
+        if !self.matches(series) {
+            // Cleared, or points with equal times at the seam: copy it all once.
+            self.points = series.points.iter().map(|&(t, v)| [t, v]).collect();
+        }
+    }
+}
+
+/// The Plots tab's state.
+pub struct PlotsPanel {
+    traffic_window: TrafficWindow,
+    rank_by: RankBy,
+    top_n: usize,
+    ranking: Vec<(String, u64)>,
+    ranked_at: Option<Instant>,
+    ranked_version: Option<u64>,
+    ranking_dirty: bool,
+    new_filter: String,
+    new_field: String,
+    form_error: Option<String>,
+    paused: bool,
+    window: ValueWindow,
+    drawn: Vec<DrawnSeries>,
+}
+
+impl Default for PlotsPanel {
+    fn default() -> Self {
+        Self {
+            traffic_window: TrafficWindow::Minute,
+            rank_by: RankBy::Topic,
+            top_n: 5,
+            ranking: Vec::new(),
+            ranked_at: None,
+            ranked_version: None,
+            ranking_dirty: true,
+            new_filter: String::new(),
+            new_field: String::new(),
+            form_error: None,
+            paused: false,
+            window: ValueWindow::Minute,
+            drawn: Vec::new(),
+        }
+    }
+}
+
+impl PlotsPanel {
+    pub fn ui(&mut self, ui: &mut egui::Ui, snapshot: &Snapshot, log: &LogAccess) -> Vec<Command> {
+        let mut commands = Vec::new();
+        self.refresh_ranking(ui, snapshot, log);
+        if !self.paused {
+            log.read(|store| self.refresh_series(store));
+        }
+        egui::ScrollArea::vertical()
+            .id_salt("plots_scroll")
+            .auto_shrink([false, false])
+            .show(ui, |ui| {
+                ui.columns(2, |columns| {
+                    if let [left, right] = columns {
+                        self.traffic_ui(left, snapshot);
+                        self.ranking_ui(right);
+                    }
+                });
+                ui.add_space(8.0);
+                ui.separator();
+                self.values_ui(ui, &mut commands);
+            });
+        commands
+    }
+
+    fn traffic_ui(&mut self, ui: &mut egui::Ui, snapshot: &Snapshot) {
+        ui.horizontal(|ui| {
+            ui.strong("Broker messages/s");
+            ui.selectable_value(&mut self.traffic_window, TrafficWindow::Minute, "60 s");
+            ui.selectable_value(
+                &mut self.traffic_window,
+                TrafficWindow::TenMinutes,
+                "10 min",
+            );
+        });
+        ui.label(format!(
+            "now: {} in · {} out",
+            format::count(snapshot.messages_in_per_s),
+            format::count(snapshot.messages_out_per_s)
+        ));
+        let seconds = self.traffic_window.seconds();
+        let line = |history: &[u64]| -> Vec<[f64; 2]> {
+            let shown = &history[history.len().saturating_sub(seconds)..];
+            let newest = shown.len() as f64 - 1.0;
+            shown
+                .iter()
+                .enumerate()
+                .map(|(i, &v)| [i as f64 - newest, v as f64])
+                .collect()
+        };
+        let incoming = line(&snapshot.history_in);
+        let outgoing = line(&snapshot.history_out);
+        // Headroom above the highest value keeps the legend off the lines.
+        let highest = incoming
+            .iter()
+            .chain(&outgoing)
+            .map(|p| p[1])
+            .fold(5.0, f64::max);
+        Plot::new("broker_traffic")
+            .height(PLOT_HEIGHT)
+            .legend(Legend::default())
+            .allow_zoom(false)
+            .allow_drag(false)
+            .allow_scroll(false)
+            .allow_boxed_zoom(false)
+            .include_x(-(seconds as f64 - 1.0))
+            .include_x(0.0)
+            .include_y(0.0)
+            .include_y(highest * 1.5)
+            .x_axis_label("seconds ago")
+            .x_axis_formatter(|mark, _| format!("{}", -mark.value + 0.0))
+            .show(ui, |plot| {
+                plot.line(Line::new("in (published to the broker)", incoming).color(TRAFFIC_IN));
+                plot.line(Line::new("out (delivered to subscribers)", outgoing).color(TRAFFIC_OUT));
+            });
+    }
+
+    fn refresh_ranking(&mut self, ui: &egui::Ui, snapshot: &Snapshot, log: &LogAccess) {
+        let version = snapshot.monitor.log_version;
+        let stale = self.ranking_dirty
+            || self.rank_by == RankBy::Client
+            || (self.ranked_version != Some(version)
+                && self
+                    .ranked_at
+                    .is_none_or(|at| at.elapsed() >= RANKING_EVERY));
+        if !stale {
+            if self.ranked_version != Some(version) {
+                ui.ctx().request_repaint_after(RANKING_EVERY);
+            }
+            return;
+        }
+        self.ranking = match self.rank_by {
+            RankBy::Topic => log.read(|store| top_topics(&store.tree, self.top_n)),
+            RankBy::Client => {
+                let mut clients: Vec<(String, u64)> = snapshot
+                    .clients
+                    .iter()
+                    .filter(|c| c.messages_in_per_s > 0)
+                    .map(|c| {
+                        let id = if c.client_id.is_empty() {
+                            "(no client id)".to_owned()
+                        } else {
+                            c.client_id.clone()
+                        };
+                        (id, c.messages_in_per_s)
+                    })
+                    .collect();
+                clients.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+                clients.truncate(self.top_n);
+                clients
+            }
+        };
+        self.ranked_version = Some(version);
+        self.ranked_at = Some(Instant::now());
+        self.ranking_dirty = false;
+    }
+
+    fn ranking_ui(&mut self, ui: &mut egui::Ui) {
+        ui.horizontal(|ui| {
+            ui.strong("Who sends the most");
+            let before = (self.rank_by, self.top_n);
+            ui.selectable_value(&mut self.rank_by, RankBy::Topic, "per topic");
+            ui.selectable_value(&mut self.rank_by, RankBy::Client, "per client");
+            let label = ui.label("top");
+            ui.add(egui::DragValue::new(&mut self.top_n).range(1..=20))
+                .labelled_by(label.id);
+            if before != (self.rank_by, self.top_n) {
+                self.ranking_dirty = true;
+            }
+        });
+        ui.label(match self.rank_by {
+            RankBy::Topic => "messages/s on each topic, last second",
+            RankBy::Client => "messages/s each client published, last second",
+        });
+        if self.ranking.is_empty() {
+            ui.add_space(PLOT_HEIGHT / 3.0);
+            ui.vertical_centered(|ui| {
+                ui.weak("Nothing was published in the last second.");
+            });
+            ui.add_space(PLOT_HEIGHT / 2.0);
+            return;
+        }
+        let count = self.ranking.len();
+        let top = self
+            .ranking
+            .first()
+            .map_or(1.0, |(_, r)| *r as f64)
+            .max(1.0);
+        // Highest at the top: bar i sits at height count - 1 - i.
+        let bars: Vec<Bar> = self
+            .ranking
+            .iter()
+            .enumerate()
+            .map(|(i, (name, rate))| {
+                Bar::new((count - 1 - i) as f64, *rate as f64)
+                    .name(name)
+                    .width(0.7)
+            })
+            .collect();
+        let labels: Vec<Text> = self
+            .ranking
+            .iter()
+            .enumerate()
+            .map(|(i, (name, rate))| {
+                // Written over the bar from its start, so long topics are never pushed off the plot.
+                Text::new(
+                    format!("rank {i}"),
+                    PlotPoint::new(top * 0.01, (count - 1 - i) as f64),
+                    RichText::new(format!(
+                        "  {}  {}/s",
+                        shorten(name, 40),
+                        format::count(*rate)
+                    ))
+                    .size(14.0),
+                )
+                .anchor(egui::Align2::LEFT_CENTER)
+                .color(ui.visuals().text_color())
+            })
+            .collect();
+        Plot::new("top_senders")
+            .height(PLOT_HEIGHT)
+            .allow_zoom(false)
+            .allow_drag(false)
+            .allow_scroll(false)
+            .allow_boxed_zoom(false)
+            .show_axes([true, false])
+            .show_grid([true, false])
+            .include_x(0.0)
+            .include_x(top * 1.15)
+            .include_y(-0.6)
+            .include_y(count as f64 - 0.4)
+            .x_axis_label("messages/s")
+            .show(ui, |plot| {
+                plot.bar_chart(
+                    BarChart::new("messages/s", bars)
+                        .horizontal()
+                        .color(TRAFFIC_IN),
+                );
+                for label in labels {
+                    plot.text(label);
+                }
+            });
+    }
+
+    /// Brings the drawn copy in line with the store: usually only the points added since the last
+    /// look are copied (the store bounds each series' points); anything else copies the series again.
+    fn refresh_series(&mut self, store: &LogStore) {
+        let same_series = self.drawn.len() == store.series.len()
+            && self
+                .drawn
+                .iter()
+                .zip(&store.series)
+                .all(|(drawn, series)| drawn.id == series.id);
+        if !same_series {
+            self.drawn = store.series.iter().map(DrawnSeries::of).collect();
+            return;
+        }
+        for (drawn, series) in self.drawn.iter_mut().zip(&store.series) {
+            drawn.follow(series);
+        }
+    }
+
+    fn values_ui(&mut self, ui: &mut egui::Ui, commands: &mut Vec<Command>) {
+        ui.strong("Values over time");
+        ui.label(
+            "Plot the number in each payload on a topic, or a numeric field inside JSON payloads.",
+        );
+        let mut add = false;
+        ui.horizontal_wrapped(|ui| {
+            let filter = labelled_field(
+                ui,
+                "Series topic",
+                &mut self.new_filter,
+                "e.g. sensors/+/temperature",
+                200.0,
+            );
+            let field = labelled_field(
+                ui,
+                "JSON field (optional)",
+                &mut self.new_field,
+                "e.g. temperature or values[0]",
+                170.0,
+            );
+            if filter.changed() || field.changed() {
+                self.form_error = None;
+            }
+            if (filter.lost_focus() || field.lost_focus())
+                && ui.input(|i| i.key_pressed(egui::Key::Enter))
+            {
+                add = true;
+            }
+            add |= ui.button("Add series").clicked();
+        });
+        if add {
+            match self.checked_series() {
+                Ok((filter, field)) => {
+                    commands.push(Command::Monitor(MonitorCommand::AddSeries {
+                        filter,
+                        field,
+                    }));
+                    self.new_filter.clear();
+                    self.new_field.clear();
+                }
+                Err(err) => self.form_error = Some(err),
+            }
+        }
+        if let Some(err) = &self.form_error {
+            ui.label(RichText::new(err).color(WARN));
+        }
+        ui.horizontal(|ui| {
+            let pause = if self.paused { "Resume" } else { "Pause" };
+            if ui
+                .button(pause)
+                .on_hover_text("Freeze the drawing; values keep being collected")
+                .clicked()
+            {
+                self.paused = !self.paused;
+            }
+            if ui.button("Clear all series").clicked() {
+                commands.push(Command::Monitor(MonitorCommand::ClearSeries));
+                self.drawn.clear();
+            }
+            ui.separator();
+            ui.label("Show the last");
+            for window in [
+                ValueWindow::Minute,
+                ValueWindow::TenMinutes,
+                ValueWindow::All,
+            ] {
+                ui.selectable_value(&mut self.window, window, window.label());
+            }
+            if self.paused {
+                ui.label(RichText::new("Paused").color(WARN));
+            }
+        });
+        let mut remove = None;
+        for (index, series) in self.drawn.iter().enumerate() {
+            ui.horizontal(|ui| {
+                let color = series_color(index);
+                let (rect, _) =
+                    ui.allocate_exact_size(egui::vec2(14.0, 14.0), egui::Sense::hover());
+                ui.painter().rect_filled(rect, 2.0, color);
+                ui.monospace(&series.name);
+                ui.weak(format!(
+                    "{} points",
+                    format::count(series.points.len() as u64)
+                ));
+                if ui
+                    .small_button("Remove")
+                    .on_hover_text(format!("Stop plotting {}", series.name))
+                    .clicked()
+                {
+                    remove = Some(series.id);
+                }
+                if series.not_numeric > 0 {
+                    let problem = series
+                        .last_problem
+                        .as_deref()
+                        .unwrap_or("the value was not a number");
+                    ui.label(
+                        RichText::new(format!(
+                            "{} skipped: {problem}",
+                            format::count(series.not_numeric)
+                        ))
+                        .color(WARN),
+                    );
+                }
+            });
+        }
+        if let Some(id) = remove {
+            commands.push(Command::Monitor(MonitorCommand::RemoveSeries { id }));
+            self.drawn.retain(|s| s.id != id);
+        }
+        if self.drawn.is_empty() {
+            ui.add_space(8.0);
+            ui.weak("No series yet: type a topic above (and a JSON field if the payloads are JSON), then Add series.");
+            return;
+        }
+        // Time runs up to the newest value, so a paused or quiet plot stays put.
+        let newest = self
+            .drawn
+            .iter()
+            .filter_map(|s| s.points.last().map(|p| p[0]))
+            .fold(f64::NEG_INFINITY, f64::max);
+        let from = self.window.seconds().map(|w| -w);
+        let lines: Vec<(String, Color32, Vec<[f64; 2]>)> = self
+            .drawn
+            .iter()
+            .enumerate()
+            .map(|(index, series)| {
+                let points = series
+                    .points
+                    .iter()
+                    .map(|p| [p[0] - newest, p[1]])
+                    .filter(|p| from.is_none_or(|from| p[0] >= from))
+                    .collect();
+                (series.name.clone(), series_color(index), points)
+            })
+            .collect();
+        let mut plot = Plot::new("value_series")
+            .height(PLOT_HEIGHT + 60.0)
+            .legend(Legend::default())
+            .allow_scroll(false)
+            .include_x(0.0)
+            .x_axis_label("seconds before the newest value")
+            .x_axis_formatter(|mark, _| format!("{}", -mark.value + 0.0));
+        if let Some(from) = from {
+            plot = plot.include_x(from);
+        }
+        plot.show(ui, |plot| {
+            for (name, color, points) in lines {
+                plot.line(Line::new(name, points).color(color).width(2.0));
+            }
+        });
+    }
+
+    fn checked_series(&self) -> Result<(String, Option<String>), String> {
+        let filter = TopicFilter::parse(self.new_filter.trim()).map_err(|e| e.to_string())?;
+        let field = self.new_field.trim();
+        ValueSource::from_field_text(field).map_err(|e| e.to_string())?;
+        Ok((
+            filter.as_str().to_owned(),
+            (!field.is_empty()).then(|| field.to_owned()),
+        ))
+    }
+}
+
+fn series_color(index: usize) -> Color32 {
+    SERIES_COLORS
+        .get(index % SERIES_COLORS.len())
+        .copied()
+        .unwrap_or(Color32::GRAY)
+}
+
+fn shorten(text: &str, max_chars: usize) -> String {
+    if text.chars().count() <= max_chars {
+        return text.to_owned();
+    }
+    let tail: Vec<char> = text.chars().rev().take(max_chars - 1).collect();
+    std::iter::once('…').chain(tail.into_iter().rev()).collect()
+}
+
+/// The `n` topics with the most messages in the last second (one walk over the tree).
+fn top_topics(tree: &TopicTree, n: usize) -> Vec<(String, u64)> {
+    let mut found: Vec<(String, u64)> = Vec::new();
+    let mut pending = vec![tree.root()];
+    while let Some(id) = pending.pop() {
+        let Some(node) = tree.node(id) else { continue };
+        // A subtree with no traffic last second has no busy topic inside.
+        if node.subtree_rate() == 0 && id != tree.root() {
+            continue;
+        }
+        if node.own_rate() > 0 {
+            found.push((node.topic().to_owned(), u64::from(node.own_rate())));
+        }
+        pending.extend(node.children().iter().copied());
+    }
+    if let Some(node) = tree.overflow_bucket().and_then(|id| tree.node(id))
+        && node.own_rate() > 0
+    {
+        found.push((node.name().to_owned(), u64::from(node.own_rate())));
+    }
+    found.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    found.truncate(n);
+    found
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::SystemTime;
+
+    use super::*;
+
+    #[test]
+    fn the_ranking_lists_the_busiest_topics_first() {
+        let mut tree = TopicTree::default();
+        let now = SystemTime::now();
+        for (topic, count) in [("a/x", 5), ("a/y", 9), ("b", 2)] {
+            for _ in 0..count {
+                tree.record(topic, "1", 1, false, now);
+            }
+        }
+        tree.close_second();
+        assert_eq!(
+            top_topics(&tree, 2),
+            vec![("a/y".to_owned(), 9), ("a/x".to_owned(), 5)]
+        );
+    }
+
+    #[test]
+    fn series_form_checks_filter_and_field() {
+        let mut panel = PlotsPanel {
+            new_filter: "a/#/b".into(),
+            ..PlotsPanel::default()
+        };
+        assert!(panel.checked_series().is_err());
+        panel.new_filter = "sensors/+/t".into();
+        panel.new_field = "values[".into();
+        assert!(panel.checked_series().is_err());
+        panel.new_field = " temperature ".into();
+        assert_eq!(
+            panel.checked_series(),
+            Ok(("sensors/+/t".to_owned(), Some("temperature".to_owned())))
+        );
+    }
+
+    #[test]
+    fn drawn_series_follow_appends_and_evictions() {
+        let mut series = Series {
+            id: SeriesId(1),
+            filter: "t".into(),
+            field: None,
+            points: (0..5).map(|i| (f64::from(i), f64::from(i) * 2.0)).collect(),
+            not_numeric: 0,
+            last_problem: None,
+        };
+        let mut drawn = DrawnSeries::of(&series);
+        series.points.pop_front();
+        series.points.pop_front();
+        series.points.push_back((5.0, 10.0));
+        series.points.push_back((6.0, 12.0));
+        drawn.follow(&series);
+        assert_eq!(
+            drawn.points,
+            vec![[2.0, 4.0], [3.0, 6.0], [4.0, 8.0], [5.0, 10.0], [6.0, 12.0]]
+        );
+        // Equal times at the seam fall back to a full copy.
+        series.points.push_back((6.0, 13.0));
+        series.not_numeric = 2;
+        drawn.follow(&series);
+        assert!(drawn.matches(&series));
+        assert_eq!(drawn.not_numeric, 2);
+        series.points.clear();
+        drawn.follow(&series);
+        assert!(drawn.points.is_empty());
+    }
+
+    #[test]
+    fn long_names_keep_their_end() {
+        assert_eq!(shorten("abcdef", 4), "…def");
+        assert_eq!(shorten("abc", 4), "abc");
+    }
+}
