@@ -32,6 +32,20 @@ pub struct Cli {
     /// Open the window with this scenario (TOML) loaded and its devices running.
     #[arg(long, value_name = "FILE")]
     pub scenario: Option<std::path::PathBuf>,
+    /// Open the window on this tab (the watching tabs start the app's subscriber on `#`).
+    #[arg(long, value_enum, value_name = "TAB")]
+    pub tab: Option<StartTab>,
+}
+
+/// The window's tabs, as `--tab` names them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum StartTab {
+    Clients,
+    Devices,
+    Messages,
+    Topics,
+    Plots,
+    Publish,
 }
 
 #[derive(Debug, Subcommand)]

@@ -62,6 +62,7 @@ pub struct PlaygroundApp {
     tab: Tab,
     files: Box<dyn FilePicker>,
     first_frame_logged: bool,
+    frame_timer: super::frame_timer::FrameTimer,
 }
 
 impl PlaygroundApp {
@@ -81,6 +82,7 @@ impl PlaygroundApp {
             tab: Tab::Clients,
             files: Box::new(PresetFilePicker::default()),
             first_frame_logged: false,
+            frame_timer: Default::default(),
         }
     }
 
@@ -118,7 +120,20 @@ impl PlaygroundApp {
 }
 
 impl eframe::App for PlaygroundApp {
-    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+    fn ui(&mut self, ui: &mut egui::Ui, frame: &mut eframe::Frame) {
+        if let Some(report) = self.frame_timer.record(frame.info().cpu_usage) {
+            let monitor = &self.engine.snapshot().monitor;
+            tracing::info!(
+                "frames in the last 10 s: {}, frame time p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms, {} over 16.7 ms; subscriber: {} received, {}/s",
+                report.frames,
+                report.p50_ms,
+                report.p99_ms,
+                report.max_ms,
+                report.slow,
+                monitor.received_total,
+                monitor.received_per_s
+            );
+        }
         if !self.first_frame_logged {
             self.first_frame_logged = true;
             if let Some(launched) = super::LAUNCHED.get() {

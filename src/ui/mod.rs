@@ -8,6 +8,7 @@ pub mod connect_card;
 pub mod devices_panel;
 pub mod file_dialog;
 pub mod format;
+pub mod frame_timer;
 pub mod group_form;
 pub mod messages_panel;
 pub mod plots_panel;
@@ -37,6 +38,14 @@ pub fn run_window(cli: &Cli) -> anyhow::Result<()> {
         engine.send(Command::StartBroker(settings.clone()))?;
     }
     let scenario_path = cli.scenario.clone();
+    let start_tab = cli.tab.map(|tab| match tab {
+        crate::cli::StartTab::Clients => app::Tab::Clients,
+        crate::cli::StartTab::Devices => app::Tab::Devices,
+        crate::cli::StartTab::Messages => app::Tab::Messages,
+        crate::cli::StartTab::Topics => app::Tab::Topics,
+        crate::cli::StartTab::Plots => app::Tab::Plots,
+        crate::cli::StartTab::Publish => app::Tab::Publish,
+    });
     if let Some(loaded) = loaded {
         engine.send(Command::Fleet(
             crate::engine::fleet::FleetCommand::Replace {
@@ -67,6 +76,9 @@ pub fn run_window(cli: &Cli) -> anyhow::Result<()> {
             if let Some(path) = scenario_path {
                 app.devices_mut().scenario_path = Some(path);
                 app = app.with_tab(app::Tab::Devices);
+            }
+            if let Some(tab) = start_tab {
+                app = app.with_tab(tab);
             }
             Ok(Box::new(app))
         }),
