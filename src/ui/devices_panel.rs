@@ -68,7 +68,8 @@ impl Editor {
                             group: &compiled.spec.name,
                             client_id: &client_id,
                             elapsed: compiled.pace.interval().mul_f64(i as f64),
-                            now,
+                            // Samples a pace apart, as the device would send them.
+                            now: now + compiled.pace.interval().mul_f64(i as f64),
                         })
                 }
                 Err(_) => Vec::new(),
