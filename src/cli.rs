@@ -34,18 +34,7 @@ pub struct Cli {
     pub scenario: Option<std::path::PathBuf>,
     /// Open the window on this tab (the watching tabs start the app's subscriber on `#`).
     #[arg(long, value_enum, value_name = "TAB")]
-    pub tab: Option<StartTab>,
-}
-
-/// The window's tabs, as `--tab` names them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum StartTab {
-    Clients,
-    Devices,
-    Messages,
-    Topics,
-    Plots,
-    Publish,
+    pub tab: Option<crate::ui::app::Tab>,
 }
 
 #[derive(Debug, Subcommand)]

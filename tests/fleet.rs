@@ -3,7 +3,7 @@
 mod common;
 
 use std::collections::{BTreeMap, HashMap};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::*;
 use mqtt_playground::engine::fleet::{
@@ -210,28 +210,11 @@ fn killing_a_device_delivers_its_last_will() {
     wait_for_snapshot(&broker.engine, "only the watcher left", |s| {
         s.clients.len() == 1
     });
-    let after_stop = collect_for(&mut sub_conn, Duration::from_secs(1));
+    let after_stop = receive_v4_for(&mut sub_conn, Duration::from_secs(1));
     assert!(
         after_stop.is_empty(),
         "a clean stop fires no will: {after_stop:?}"
     );
-}
-
-fn collect_for(connection: &mut rumqttc::Connection, span: Duration) -> Vec<Received> {
-    let until = Instant::now() + span;
-    let mut out = Vec::new();
-    while Instant::now() < until {
-        if let Ok(Ok(rumqttc::Event::Incoming(rumqttc::Packet::Publish(p)))) =
-            connection.recv_timeout(Duration::from_millis(100))
-        {
-            out.push(Received {
-                topic: p.topic.clone(),
-                payload: p.payload.to_vec(),
-                retain: p.retain,
-            });
-        }
-    }
-    out
 }
 
 #[test]
@@ -361,13 +344,13 @@ fn pause_keeps_devices_connected_but_silent_and_resume_brings_messages_back() {
     fleet(&broker.engine, FleetCommand::Pause(id, true));
     let paused_at = group(&broker.engine, "sleepy").sent;
     // Whatever was already on its way drains; after that nothing more is sent.
-    let _ = collect_for(&mut sub_conn, Duration::from_millis(300));
+    let _ = receive_v4_for(&mut sub_conn, Duration::from_millis(300));
     let settled = group(&broker.engine, "sleepy").sent;
     assert!(
         settled <= paused_at + 2,
         "at most the sends in flight: {paused_at} -> {settled}"
     );
-    let quiet = collect_for(&mut sub_conn, Duration::from_secs(1));
+    let quiet = receive_v4_for(&mut sub_conn, Duration::from_secs(1));
     assert!(
         quiet.is_empty(),
         "a paused group publishes nothing: {quiet:?}"

@@ -536,27 +536,9 @@ fn clear_retained_removes_what_the_broker_keeps() {
     let mut got = receive_v4(&mut late_conn, 1);
     assert_eq!(got.first().map(|m| m.topic.as_str()), Some("other/x"));
     // Anything else retained would come in the same burst; give it a generous moment.
-    got.extend(receive_for(&mut late_conn, Duration::from_secs(1)));
+    got.extend(receive_v4_for(&mut late_conn, Duration::from_secs(1)));
     let topics: Vec<&str> = got.iter().map(|m| m.topic.as_str()).collect();
     assert_eq!(topics, vec!["other/x"], "home/* is no longer retained");
-}
-
-/// Everything published to the client within `window`.
-fn receive_for(connection: &mut Connection, window: Duration) -> Vec<Received> {
-    let until = Instant::now() + window;
-    let mut out = Vec::new();
-    while Instant::now() < until {
-        if let Ok(Ok(MqttEvent::Incoming(Packet::Publish(p)))) =
-            connection.recv_timeout(Duration::from_millis(50))
-        {
-            out.push(Received {
-                topic: p.topic.clone(),
-                payload: p.payload.to_vec(),
-                retain: p.retain,
-            });
-        }
-    }
-    out
 }
 
 #[test]

@@ -67,24 +67,6 @@ fn run_headless(name: &str, messages: usize, patience: Duration) -> Vec<Received
     got
 }
 
-/// What a subscriber receives within `span`.
-fn receive_v4_for(connection: &mut rumqttc::Connection, span: Duration) -> Vec<Received> {
-    let until = Instant::now() + span;
-    let mut out = Vec::new();
-    while Instant::now() < until {
-        if let Ok(Ok(rumqttc::Event::Incoming(rumqttc::Packet::Publish(p)))) =
-            connection.recv_timeout(Duration::from_millis(20))
-        {
-            out.push(Received {
-                topic: p.topic.clone(),
-                payload: p.payload.to_vec(),
-                retain: p.retain,
-            });
-        }
-    }
-    out
-}
-
 #[test]
 fn tutorial_publishes_device_n_data_i_to_slash_data() {
     let got = run_headless("tutorial.toml", 2, PATIENCE);

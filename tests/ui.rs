@@ -3,8 +3,8 @@
 mod common;
 
 use std::net::TcpListener;
-use std::time::{Duration, Instant};
 
+use common::window::*;
 use common::*;
 use eframe::egui::Key;
 use egui_kittest::Harness;
@@ -16,23 +16,6 @@ fn window(engine: Engine, settings: BrokerSettings) -> Harness<'static, Playgrou
     Harness::builder()
         .with_size([1280.0, 800.0])
         .build_eframe(move |_cc| PlaygroundApp::new(engine, settings))
-}
-
-/// Steps frames until `check` holds (bounded); the engine works on its own threads meanwhile.
-fn wait_until(
-    harness: &mut Harness<'_, PlaygroundApp>,
-    what: &str,
-    check: impl Fn(&Harness<'_, PlaygroundApp>) -> bool,
-) {
-    let deadline = Instant::now() + PATIENCE;
-    loop {
-        harness.step();
-        if check(harness) {
-            return;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for: {what}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
 }
 
 fn free_port() -> u16 {

@@ -3,11 +3,11 @@
 mod common;
 
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use common::window::*;
 use common::*;
 use eframe::egui::accesskit::Role;
-use eframe::egui::{Key, Modifiers};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use mqtt_playground::engine::fleet::{GroupSpec, RunState};
@@ -21,36 +21,6 @@ fn devices_window(engine: Engine, info: &RunningInfo) -> Harness<'static, Playgr
     Harness::builder()
         .with_size([1280.0, 900.0])
         .build_eframe(move |_cc| PlaygroundApp::new(engine, settings).with_tab(Tab::Devices))
-}
-
-fn wait_until(
-    harness: &mut Harness<'_, PlaygroundApp>,
-    what: &str,
-    check: impl Fn(&Harness<'_, PlaygroundApp>) -> bool,
-) {
-    let deadline = Instant::now() + PATIENCE;
-    loop {
-        harness.step();
-        if check(harness) {
-            return;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for: {what}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
-/// Replaces the text of the one-line input labelled `label`.
-fn retype(harness: &mut Harness<'_, PlaygroundApp>, label: &str, text: &str) {
-    retype_as(harness, Role::TextInput, label, text);
-}
-
-fn retype_as(harness: &mut Harness<'_, PlaygroundApp>, role: Role, label: &str, text: &str) {
-    harness.get_by_role_and_label(role, label).focus();
-    harness.step();
-    harness.key_press_modifiers(Modifiers::COMMAND, Key::A);
-    harness.key_press(Key::Backspace);
-    harness.get_by_role_and_label(role, label).type_text(text);
-    harness.run_steps(2);
 }
 
 fn group(
@@ -73,7 +43,7 @@ fn add_a_group_edit_its_rate_start_see_devices_connect_and_stop() {
     harness.run_steps(2);
     harness.get_by_label("Add group").click();
     harness.run_steps(2);
-    retype(&mut harness, "Devices", "3");
+    retype(&mut harness, Role::TextInput, "Devices", "3");
     harness.get_by_label("Add this group").click();
     wait_until(&mut harness, "the group is listed", |h| group(h).is_some());
     harness.run_steps(2);
@@ -83,7 +53,7 @@ fn add_a_group_edit_its_rate_start_see_devices_connect_and_stop() {
     harness.run_steps(2);
     harness.get_by_label("messages/s per device").click();
     harness.run_steps(2);
-    retype(&mut harness, "messages/s per device", "4");
+    retype(&mut harness, Role::TextInput, "messages/s per device", "4");
     harness.get_by_label("Apply").click();
     wait_until(&mut harness, "the new rate reaches the engine", |h| {
         group(h).is_some_and(|g| g.spec.rate == Some(4.0) && g.spec.every.is_none())
@@ -115,7 +85,7 @@ fn a_template_error_shows_where_and_the_group_cannot_be_added() {
     harness.run_steps(2);
     harness.get_by_label("Add group").click();
     harness.run_steps(2);
-    retype_as(
+    retype(
         &mut harness,
         Role::MultilineTextInput,
         "Payload template",

@@ -8,9 +8,9 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::{Duration, Instant, UNIX_EPOCH};
 
+use common::window::*;
 use common::*;
 use eframe::egui::accesskit::Role;
-use eframe::egui::{Key, Modifiers};
 use egui_kittest::kittest::Queryable;
 use egui_kittest::{Harness, SnapshotError};
 use mqtt_playground::engine::monitor::{LogAccess, LogStore, Series, SeriesId};
@@ -27,33 +27,6 @@ fn window(engine: Engine, info: &RunningInfo, tab: Tab) -> Harness<'static, Play
     Harness::builder()
         .with_size([1400.0, 900.0])
         .build_eframe(move |_cc| PlaygroundApp::new(engine, settings).with_tab(tab))
-}
-
-/// Steps frames until `check` holds (bounded); the engine works on its own threads meanwhile.
-fn wait_until(
-    harness: &mut Harness<'_, PlaygroundApp>,
-    what: &str,
-    check: impl Fn(&Harness<'_, PlaygroundApp>) -> bool,
-) {
-    let deadline = Instant::now() + PATIENCE;
-    loop {
-        harness.step();
-        if check(harness) {
-            return;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for: {what}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
-/// Replaces the text of the input labelled `label`.
-fn retype(harness: &mut Harness<'_, PlaygroundApp>, role: Role, label: &str, text: &str) {
-    harness.get_by_role_and_label(role, label).focus();
-    harness.step();
-    harness.key_press_modifiers(Modifiers::COMMAND, Key::A);
-    harness.key_press(Key::Backspace);
-    harness.get_by_role_and_label(role, label).type_text(text);
-    harness.run_steps(2);
 }
 
 fn shown(harness: &Harness<'_, PlaygroundApp>, label: &str) -> bool {

@@ -16,7 +16,7 @@ use super::publish_panel::PublishPanel;
 use super::topics_panel::TopicsPanel;
 
 /// The views of the window's main area, one at a time.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Tab {
     Clients,
     Devices,

@@ -38,14 +38,7 @@ pub fn run_window(cli: &Cli) -> anyhow::Result<()> {
         engine.send(Command::StartBroker(settings.clone()))?;
     }
     let scenario_path = cli.scenario.clone();
-    let start_tab = cli.tab.map(|tab| match tab {
-        crate::cli::StartTab::Clients => app::Tab::Clients,
-        crate::cli::StartTab::Devices => app::Tab::Devices,
-        crate::cli::StartTab::Messages => app::Tab::Messages,
-        crate::cli::StartTab::Topics => app::Tab::Topics,
-        crate::cli::StartTab::Plots => app::Tab::Plots,
-        crate::cli::StartTab::Publish => app::Tab::Publish,
-    });
+    let start_tab = cli.tab;
     if let Some(loaded) = loaded {
         engine.send(Command::Fleet(
             crate::engine::fleet::FleetCommand::Replace {

@@ -94,6 +94,25 @@ pub fn receive_v4(connection: &mut Connection, count: usize) -> Vec<Received> {
     out
 }
 
+/// Everything a v4 connection receives within `span` (for "nothing more arrives" checks and for
+/// keeping a subscriber served while a test waits on something else).
+pub fn receive_v4_for(connection: &mut Connection, span: Duration) -> Vec<Received> {
+    let until = Instant::now() + span;
+    let mut out = Vec::new();
+    while Instant::now() < until {
+        if let Ok(Ok(Event::Incoming(Packet::Publish(p)))) =
+            connection.recv_timeout(Duration::from_millis(20))
+        {
+            out.push(Received {
+                topic: p.topic.clone(),
+                payload: p.payload.to_vec(),
+                retain: p.retain,
+            });
+        }
+    }
+    out
+}
+
 /// Drives a v4 connection until the broker acknowledged a subscription.
 pub fn wait_v4_suback(connection: &mut Connection) {
     let deadline = Instant::now() + PATIENCE;
@@ -114,6 +133,8 @@ pub fn pump_v4(connection: &mut Connection, for_at_least: Duration) {
         let _ = connection.recv_timeout(Duration::from_millis(50));
     }
 }
+
+pub mod window;
 
 pub mod v5 {
     use super::*;
