@@ -421,3 +421,18 @@ fn garbage_and_wrong_protocols_get_words_not_panics() {
     // The broker is still fine.
     let (_c, _conn) = v4_client(info.tcp, "after-garbage", |_| {});
 }
+
+#[test]
+fn an_idle_broker_publishes_no_new_snapshot_so_the_window_can_sleep() {
+    let (engine, _info) = running_broker();
+    // Let the start's own changes (status, first rate buckets) land.
+    std::thread::sleep(Duration::from_millis(1500));
+    let before = engine.snapshot();
+    // Several seconds close meanwhile, each adding a silent rate bucket.
+    std::thread::sleep(Duration::from_millis(2500));
+    let after = engine.snapshot();
+    assert!(
+        std::sync::Arc::ptr_eq(&before, &after),
+        "nothing changed, so no new snapshot (and no repaint): {before:?} vs {after:?}"
+    );
+}

@@ -5,7 +5,6 @@
 mod common;
 
 use std::collections::VecDeque;
-use std::sync::Arc;
 use std::time::{Duration, Instant, UNIX_EPOCH};
 
 use common::window::*;
@@ -269,8 +268,8 @@ fn plots_data() -> (Snapshot, LogAccess) {
     let snapshot = Snapshot {
         messages_in_per_s: history_in.last().copied().unwrap_or(0),
         messages_out_per_s: history_out.last().copied().unwrap_or(0),
-        history_in: Arc::new(history_in),
-        history_out: Arc::new(history_out),
+        history_in: history_in.into(),
+        history_out: history_out.into(),
         ..Snapshot::default()
     };
 

@@ -52,9 +52,36 @@ pub struct Snapshot {
     /// The app's own subscriber.
     pub monitor: super::monitor::MonitorSnapshot,
     /// Messages per second into the broker, one bucket a second, oldest first (up to ten minutes).
-    pub history_in: Arc<Vec<u64>>,
+    pub history_in: RateHistory,
     /// Messages per second out of the broker, likewise.
-    pub history_out: Arc<Vec<u64>>,
+    pub history_out: RateHistory,
+}
+
+/// One-second rate buckets, oldest first, cheap to clone.
+#[derive(Debug, Clone, Default)]
+pub struct RateHistory(Arc<Vec<u64>>);
+
+impl From<Vec<u64>> for RateHistory {
+    fn from(buckets: Vec<u64>) -> Self {
+        Self(Arc::new(buckets))
+    }
+}
+
+impl std::ops::Deref for RateHistory {
+    type Target = [u64];
+
+    fn deref(&self) -> &[u64] {
+        &self.0
+    }
+}
+
+/// Two histories of nothing but silence draw the same flat line, however long they are: so an idle
+/// broker's history growing by a zero each second is no change, and wakes no window.
+impl PartialEq for RateHistory {
+    fn eq(&self, other: &Self) -> bool {
+        let silent = |h: &[u64]| h.iter().all(|v| *v == 0);
+        (silent(&self.0) && silent(&other.0)) || self.0 == other.0
+    }
 }
 
 /// Keeps the rate meters and publishes a new snapshot only when it differs from the last.
@@ -174,8 +201,14 @@ impl SnapshotBuilder {
                 received_per_s: self.monitor_received.per_second(),
                 ..monitor.snapshot()
             },
-            history_in: Arc::new(self.messages_in.history(super::stats::HISTORY_SECONDS)),
-            history_out: Arc::new(self.messages_out.history(super::stats::HISTORY_SECONDS)),
+            history_in: self
+                .messages_in
+                .history(super::stats::HISTORY_SECONDS)
+                .into(),
+            history_out: self
+                .messages_out
+                .history(super::stats::HISTORY_SECONDS)
+                .into(),
         };
         let mut slot = published.lock().unwrap_or_else(|p| p.into_inner());
         if **slot != next {
@@ -183,5 +216,22 @@ impl SnapshotBuilder {
             drop(slot);
             sink.wake();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RateHistory;
+
+    #[test]
+    fn silent_histories_are_alike_and_traffic_is_a_change() {
+        let quiet: RateHistory = vec![0, 0, 0].into();
+        let longer_quiet: RateHistory = vec![0, 0, 0, 0].into();
+        assert_eq!(quiet, longer_quiet, "a zero more is no change");
+        let busy: RateHistory = vec![0, 0, 5].into();
+        let busier: RateHistory = vec![0, 0, 5, 7].into();
+        assert_ne!(quiet, busy);
+        assert_ne!(busy, busier);
+        assert_eq!(busy, vec![0, 0, 5].into());
     }
 }
