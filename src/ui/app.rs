@@ -122,16 +122,18 @@ impl PlaygroundApp {
 impl eframe::App for PlaygroundApp {
     fn ui(&mut self, ui: &mut egui::Ui, frame: &mut eframe::Frame) {
         if let Some(report) = self.frame_timer.record(frame.info().cpu_usage) {
-            let monitor = &self.engine.snapshot().monitor;
+            let snapshot = self.engine.snapshot();
+            let fleet_rate: u64 = snapshot.fleet.groups.iter().map(|g| g.rate_per_s).sum();
             tracing::info!(
-                "frames in the last 10 s: {}, frame time p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms, {} over 16.7 ms; subscriber: {} received, {}/s",
+                "frames in the last 10 s: {}, frame time p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms, {} over 16.7 ms; subscriber: {} received, {}/s; devices: {}/s",
                 report.frames,
                 report.p50_ms,
                 report.p99_ms,
                 report.max_ms,
                 report.slow,
-                monitor.received_total,
-                monitor.received_per_s
+                snapshot.monitor.received_total,
+                snapshot.monitor.received_per_s,
+                fleet_rate
             );
         }
         if !self.first_frame_logged {
