@@ -363,3 +363,33 @@ fn pause_keeps_devices_connected_but_silent_and_resume_brings_messages_back() {
     fleet(&broker.engine, FleetCommand::Pause(id, false));
     assert_eq!(collect(&mut sub_conn, 4).len(), 4, "messages flow again");
 }
+
+#[test]
+fn groups_that_would_share_client_ids_and_kills_of_unconnected_devices_are_refused() {
+    let engine = Engine::start().unwrap();
+    let shared = |name: &str| GroupSpec {
+        client_id: "device-{n}".to_owned(),
+        ..telemetry_group(name, 3)
+    };
+    let a = add_group(&engine, shared("first"));
+    let refused = engine
+        .call(
+            Command::Fleet(FleetCommand::AddGroup(shared("second"))),
+            PATIENCE,
+        )
+        .unwrap()
+        .unwrap_err();
+    assert!(
+        refused.contains("same client id") && refused.contains("device-1"),
+        "{refused}"
+    );
+    assert_eq!(engine.snapshot().fleet.groups.len(), 1, "nothing was added");
+
+    // With no broker running, devices wait: there is no connection to cut.
+    fleet(&engine, FleetCommand::Start(Some(a)));
+    let refused = engine
+        .call(Command::Fleet(FleetCommand::Kill(a, 1)), PATIENCE)
+        .unwrap()
+        .unwrap_err();
+    assert!(refused.contains("not connected"), "{refused}");
+}

@@ -210,10 +210,11 @@ impl SnapshotBuilder {
                 .history(super::stats::HISTORY_SECONDS)
                 .into(),
         };
-        let mut slot = published.lock().unwrap_or_else(|p| p.into_inner());
-        if **slot != next {
-            *slot = Arc::new(next);
-            drop(slot);
+        // Compared outside the lock: the window takes the same lock every frame, and a snapshot with
+        // thousands of device rows takes a while to compare. Only this loop writes the slot.
+        let current = published.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        if *current != next {
+            *published.lock().unwrap_or_else(|p| p.into_inner()) = Arc::new(next);
             sink.wake();
         }
     }

@@ -42,6 +42,8 @@ pub(crate) const GOOD: Color32 = Color32::from_rgb(0x2e, 0x9d, 0x4a);
 const PREVIEW_CHARS: usize = 160;
 /// Rows remembered with their text already formatted; beyond this the cache starts over.
 const ROW_CACHE_LIMIT: usize = 2_000;
+/// How many log messages one frame checks against a new filter (a few milliseconds' work).
+const CHECKS_PER_FRAME: usize = 50_000;
 /// The detail view shows at most this much text (Copy still copies all of it).
 const DETAIL_SHOWN_BYTES: usize = 64 * 1024;
 /// How many recent log messages the "does this filter match?" helper looks at.
@@ -375,6 +377,10 @@ impl MessagesPanel {
             self.capacity_known = true;
         }
         self.update_view(snapshot.monitor.log_version, next_seq, log);
+        if self.view_dirty {
+            // The rest of the log is checked in the next frames.
+            ui.ctx().request_repaint();
+        }
 
         if self.selected.is_some() {
             egui::Panel::right("message_detail")
@@ -440,15 +446,17 @@ impl MessagesPanel {
         if !(self.view_dirty || (log_changed && !self.paused)) {
             return;
         }
-        let change = log.read(|store| self.view.update(&store.log));
-        self.view_dirty = false;
+        let (change, unchecked) = log.read(|store| {
+            let change = self.view.update_within(&store.log, CHECKS_PER_FRAME);
+            (change, self.view.unchecked(&store.log))
+        });
+        // A new filter over a full log is applied a slice a frame, so neither the window nor the
+        // subscriber writing the log waits for one long pass.
+        self.view_dirty = unchecked > 0;
         self.seen_log_version = Some(version);
         self.seen_next_seq = next_seq;
         if (change.added > 0 || change.rebuilt) && self.follow && !self.paused {
             self.scroll_to_newest = true;
-        }
-        if self.rows.len() > ROW_CACHE_LIMIT {
-            self.rows.clear();
         }
     }
 
@@ -776,6 +784,10 @@ impl MessagesPanel {
             table = table.scroll_to_row(count - 1, Some(egui::Align::BOTTOM));
         }
         let view = &self.view;
+        // Bounded every frame, paused or not: scrolling through a full log must not cache all of it.
+        if self.rows.len() > ROW_CACHE_LIMIT {
+            self.rows.clear();
+        }
         let rows = &mut self.rows;
         let view_as = self.view_as;
         let selected = self.selected;

@@ -99,6 +99,19 @@ impl DeviceHandle {
         let _ = self.control.try_send(order);
     }
 
+    /// Asks the device to disconnect cleanly; if it is too busy to hear it, cuts it off instead,
+    /// so a stop is never lost.
+    pub fn stop(&self) {
+        if self.control.try_send(DeviceControl::Stop).is_err() {
+            self.abort();
+        }
+    }
+
+    /// Ends the device at once (its socket closes without DISCONNECT).
+    pub fn abort(&self) {
+        self.task.abort();
+    }
+
     pub fn is_finished(&self) -> bool {
         self.task.is_finished()
     }
@@ -108,7 +121,7 @@ impl Drop for DeviceHandle {
     fn drop(&mut self) {
         // A device dropped without Stop (the engine going away) ends with its task.
         if !self.task.is_finished() {
-            let _ = self.control.try_send(DeviceControl::Stop);
+            self.stop();
         }
     }
 }

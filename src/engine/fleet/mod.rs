@@ -26,6 +26,8 @@ pub use target::{ExternalBroker, FleetTarget, TargetError};
 /// How many devices may be connecting at once; more wait their turn (a burst of a thousand
 /// simultaneous connects makes some time out).
 const CONNECTING_AT_ONCE: usize = 64;
+/// How long a stopped device may take to disconnect before it is cut off.
+const LEAVING_AT_MOST: std::time::Duration = std::time::Duration::from_secs(10);
 /// The most devices the snapshot lists per group; counts always cover all of them.
 pub const DEVICE_ROWS_SHOWN: usize = 10_000;
 
@@ -76,6 +78,14 @@ pub enum FleetError {
     NotRunning { name: String },
     #[error("another group is already called \"{0}\": give each group its own name")]
     DuplicateName(String),
+    #[error("device {index} is {state}, not connected: there is no connection to cut")]
+    NotConnected { index: u32, state: &'static str },
+    #[error("device {index} is already connected")]
+    AlreadyConnected { index: u32 },
+    #[error(
+        "groups \"{0}\" and \"{1}\" would give devices the same client id (\"{2}\"), and devices sharing an id knock each other off the broker: make the client id patterns differ, e.g. with {{group}}"
+    )]
+    SharedClientId(String, String, String),
 }
 
 /// Whether a group runs.
@@ -117,8 +127,6 @@ pub struct GroupStatus {
     /// What the pace asks for: devices × per-device rate.
     pub target_rate: f64,
     pub devices: Vec<DeviceRow>,
-    /// Messages per second, one per second, oldest first (the last ten minutes).
-    pub rate_history: Vec<u64>,
 }
 
 /// The fleet as front ends draw it.
@@ -155,8 +163,8 @@ pub struct Fleet {
     /// Bumped whenever devices must connect somewhere new.
     target_generation: u64,
     connect_gate: Arc<Semaphore>,
-    /// Devices told to stop that may still be saying goodbye.
-    leaving: Vec<DeviceHandle>,
+    /// Devices told to stop that may still be saying goodbye, and since when.
+    leaving: Vec<(Instant, DeviceHandle)>,
 }
 
 impl Default for Fleet {
@@ -193,6 +201,12 @@ impl Fleet {
             FleetCommand::AddGroup(spec) => {
                 let compiled = compile(&spec)?;
                 self.check_unique_name(&compiled.spec.name, None)?;
+                check_client_ids(
+                    self.groups
+                        .iter()
+                        .map(|g| g.compiled.as_ref())
+                        .chain([compiled.as_ref()]),
+                )?;
                 let id = self.add(compiled);
                 Ok(format!(
                     "added device group \"{}\" (#{})",
@@ -258,6 +272,13 @@ impl Fleet {
             }
             FleetCommand::Kill(id, n) => {
                 let device = self.device(id, n)?;
+                let state = device.status.state();
+                if state != DeviceState::Connected {
+                    return Err(FleetError::NotConnected {
+                        index: n,
+                        state: state.label(),
+                    });
+                }
                 device.order(DeviceControl::Kill);
                 Ok(format!(
                     "killed device {n} of \"{}\": its connection was cut without DISCONNECT, so the broker publishes its last will",
@@ -265,8 +286,16 @@ impl Fleet {
                 ))
             }
             FleetCommand::Reconnect(id, n) => {
-                self.device(id, n)?.order(DeviceControl::Reconnect);
-                Ok(format!("reconnecting device {n}"))
+                let device = self.device(id, n)?;
+                let state = device.status.state();
+                if state == DeviceState::Connected {
+                    return Err(FleetError::AlreadyConnected { index: n });
+                }
+                device.order(DeviceControl::Reconnect);
+                Ok(format!(
+                    "reconnecting device {n} (it was {})",
+                    state.label()
+                ))
             }
             FleetCommand::SetTarget(target) => {
                 target.validate()?;
@@ -280,8 +309,8 @@ impl Fleet {
                 groups,
                 start,
             } => {
-                // Everything is checked before anything running is touched.
-                target.validate()?;
+                // Everything is checked before anything running is touched (a TLS CA file is read here).
+                target.resolve(broker)?;
                 let compiled = groups.iter().map(compile).collect::<Result<Vec<_>, _>>()?;
                 let mut names = std::collections::HashSet::new();
                 for group in &compiled {
@@ -289,6 +318,7 @@ impl Fleet {
                         return Err(FleetError::DuplicateName(group.spec.name.clone()));
                     }
                 }
+                check_client_ids(compiled.iter().map(|g| g.as_ref()))?;
                 for index in 0..self.groups.len() {
                     self.stop_group(index);
                 }
@@ -368,6 +398,13 @@ impl Fleet {
         let index = self.index_of(id)?;
         let compiled = compile(&spec)?;
         self.check_unique_name(&compiled.spec.name, Some(id))?;
+        check_client_ids(
+            self.groups
+                .iter()
+                .filter(|g| g.id != id)
+                .map(|g| g.compiled.as_ref())
+                .chain([compiled.as_ref()]),
+        )?;
         let group = &mut self.groups[index];
         let old = std::mem::replace(&mut group.compiled, compiled.clone());
         let reconnect = connection_differs(&old.spec, &compiled.spec);
@@ -375,8 +412,8 @@ impl Fleet {
             let count = compiled.spec.count;
             while running.devices.len() as u32 > count {
                 if let Some(device) = running.devices.pop() {
-                    device.order(DeviceControl::Stop);
-                    self.leaving.push(device);
+                    device.stop();
+                    self.leaving.push((Instant::now(), device));
                 }
             }
             let live = running.live.subscribe();
@@ -462,9 +499,10 @@ impl Fleet {
             return false;
         };
         self.groups[index].paused = false;
+        let now = Instant::now();
         for device in running.devices {
-            device.order(DeviceControl::Stop);
-            self.leaving.push(device);
+            device.stop();
+            self.leaving.push((now, device));
         }
         true
     }
@@ -512,7 +550,10 @@ impl Fleet {
 
     /// Devices still connected, counting those saying goodbye.
     pub fn devices_alive(&self) -> usize {
-        self.leaving.iter().filter(|d| !d.is_finished()).count()
+        self.leaving
+            .iter()
+            .filter(|(_, d)| !d.is_finished())
+            .count()
             + self
                 .groups
                 .iter()
@@ -522,7 +563,13 @@ impl Fleet {
     }
 
     pub fn snapshot(&mut self) -> FleetSnapshot {
-        self.leaving.retain(|d| !d.is_finished());
+        // A goodbye takes at most a few seconds; one that hangs (a broker that stopped reading) is cut.
+        for (since, device) in &self.leaving {
+            if since.elapsed() > LEAVING_AT_MOST {
+                device.abort();
+            }
+        }
+        self.leaving.retain(|(_, d)| !d.is_finished());
         let target_note = match (&self.target, &self.resolved) {
             (FleetTarget::Embedded, None) => Some(
                 "the embedded broker is not running: devices connect as soon as it starts"
@@ -567,7 +614,6 @@ fn group_status(group: &Group, resolved: Option<&ResolvedTarget>) -> GroupStatus
         rate_per_s: group.meter.per_second(),
         target_rate: f64::from(spec.count) * group.compiled.pace.per_second(),
         devices: Vec::new(),
-        rate_history: group.meter.history(crate::engine::stats::HISTORY_SECONDS),
     };
     let Some(running) = &group.running else {
         return status;
@@ -598,6 +644,29 @@ fn group_status(group: &Group, resolved: Option<&ResolvedTarget>) -> GroupStatus
         }
     }
     status
+}
+
+/// Refuses groups whose devices would share a client id (checked over every device of every group).
+fn check_client_ids<'a>(
+    groups: impl IntoIterator<Item = &'a CompiledGroup>,
+) -> Result<(), FleetError> {
+    let mut owners: std::collections::HashMap<String, &str> = std::collections::HashMap::new();
+    for group in groups {
+        let name = group.spec.name.as_str();
+        for n in 1..=group.spec.count {
+            let id = group.client_id.expand(name, n, "");
+            if let Some(other) = owners.insert(id.clone(), name)
+                && other != name
+            {
+                return Err(FleetError::SharedClientId(
+                    other.to_owned(),
+                    name.to_owned(),
+                    id,
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// True when devices must reconnect to take up the edit (it changes what their CONNECT says).

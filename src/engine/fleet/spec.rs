@@ -333,15 +333,31 @@ impl GroupSpec {
             ));
         }
         check_qos(GroupField::Qos, self.qos)?;
-        if self.keep_alive < Duration::from_secs(1) || self.keep_alive > Duration::from_secs(65535)
+        // MQTT 5's client (rumqttc) accepts no keep-alive under 5 s; 3.1.1's none under 1 s.
+        let shortest = match self.protocol {
+            MqttVersion::V311 => 1,
+            MqttVersion::V5 => 5,
+        };
+        if self.keep_alive < Duration::from_secs(shortest)
+            || self.keep_alive > Duration::from_secs(65535)
         {
             return Err(GroupError::new(
                 GroupField::KeepAlive,
-                "keep-alive must be from 1 s to 65535 s (the embedded broker refuses 0)",
+                format!(
+                    "keep-alive must be from {shortest} s to 65535 s with MQTT {} (the embedded broker refuses 0)",
+                    self.protocol.label()
+                ),
             ));
         }
         let client_id = Pattern::parse(&self.client_id, PatternKind::ClientId)
             .map_err(|e| GroupError::new(GroupField::ClientId, e.to_string()))?;
+        if self.count > 1 && client_id.expand(name, 1, "") == client_id.expand(name, 2, "") {
+            // Two clients with one id knock each other off the broker, over and over.
+            return Err(GroupError::new(
+                GroupField::ClientId,
+                "every device needs its own client id: put {n} in the pattern, e.g. {group}-{n}",
+            ));
+        }
         check_expansion(GroupField::ClientId, &client_id, name)?;
         let topic = Pattern::parse(&self.topic, PatternKind::Topic)
             .map_err(|e| GroupError::new(GroupField::Topic, e.to_string()))?;
@@ -550,6 +566,23 @@ mod tests {
                 },
                 GroupField::KeepAlive,
                 "1 s",
+            ),
+            (
+                GroupSpec {
+                    keep_alive: Duration::from_secs(3),
+                    protocol: MqttVersion::V5,
+                    ..spec()
+                },
+                GroupField::KeepAlive,
+                "5 s to 65535 s with MQTT 5",
+            ),
+            (
+                GroupSpec {
+                    client_id: "sensor".into(),
+                    ..spec()
+                },
+                GroupField::ClientId,
+                "{n}",
             ),
             (
                 GroupSpec {

@@ -259,15 +259,11 @@ impl Monitor {
             }
             MonitorCommand::Subscribe { filter, qos } => self.subscribe(filter, qos),
             MonitorCommand::Unsubscribe { filter } => {
-                let mut found = false;
-                self.set_wanted(|w| {
-                    let before = w.len();
-                    w.retain(|(f, _)| *f != filter);
-                    found = w.len() != before;
-                });
-                if !found {
+                if !self.wanted().iter().any(|(f, _)| *f == filter) {
                     return Err(MonitorError::NotSubscribed(filter));
                 }
+                // The broker is asked first: if the client is too busy to ask, nothing changes
+                // and the user can simply try again.
                 if let Some((session, _)) = &self.session
                     && session.state.is_connected()
                 {
@@ -276,6 +272,7 @@ impl Monitor {
                         .try_unsubscribe(filter.clone())
                         .map_err(|_| MonitorError::Busy)?;
                 }
+                self.set_wanted(|w| w.retain(|(f, _)| *f != filter));
                 Ok(Some(format!("unsubscribed from \"{filter}\"")))
             }
             MonitorCommand::Publish {

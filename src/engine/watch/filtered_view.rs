@@ -64,6 +64,13 @@ impl FilteredView {
 
     /// Brings the view in line with `log`, checking only messages not seen before.
     pub fn update(&mut self, log: &MessageLog) -> ViewChange {
+        self.update_within(log, usize::MAX)
+    }
+
+    /// Like [`FilteredView::update`], but checks at most `budget` messages, so a new filter over a
+    /// full log is applied over several frames instead of holding the log (and its writers) up in
+    /// one long pass. [`FilteredView::unchecked`] says how many are still to go.
+    pub fn update_within(&mut self, log: &MessageLog, budget: usize) -> ViewChange {
         let mut change = ViewChange::default();
         // A log whose numbering is behind ours is not the log we followed.
         if self.needs_rebuild || log.next_seq() < self.next_seq_to_check {
@@ -85,16 +92,31 @@ impl FilteredView {
         }
 
         let first_unchecked = self.next_seq_to_check.max(oldest_kept_seq);
+        let mut checked_up_to = log.next_seq();
         if let Some(start_position) = log.position_of_seq(first_unchecked) {
-            for message in log.range(start_position..) {
+            for (checked, message) in log.range(start_position..).enumerate() {
+                if checked == budget {
+                    checked_up_to = message.seq;
+                    break;
+                }
                 if self.matcher.matches(message) {
                     self.matching_seqs.push_back(message.seq);
                     change.added += 1;
                 }
             }
         }
-        self.next_seq_to_check = log.next_seq();
+        self.next_seq_to_check = checked_up_to;
         change
+    }
+
+    /// Messages of `log` the view has not checked yet.
+    pub fn unchecked(&self, log: &MessageLog) -> u64 {
+        let oldest_kept_seq = log.first_seq().unwrap_or(log.next_seq());
+        if self.needs_rebuild {
+            return log.next_seq().saturating_sub(oldest_kept_seq);
+        }
+        log.next_seq()
+            .saturating_sub(self.next_seq_to_check.max(oldest_kept_seq))
     }
 
     pub fn len(&self) -> usize {
@@ -140,6 +162,50 @@ impl FilteredView {
         self.matching_seqs
             .iter()
             .filter_map(move |&seq| log.get_by_seq(seq))
+    }
+}
+
+#[cfg(test)]
+mod budget_tests {
+    use super::*;
+    use bytes::Bytes;
+    use std::sync::Arc;
+    use std::time::SystemTime;
+
+    #[test]
+    fn a_budget_spreads_a_rebuild_over_several_updates_and_misses_nothing() {
+        let mut log = MessageLog::default();
+        for i in 0..1000u32 {
+            let topic: Arc<str> = if i % 2 == 0 {
+                "even".into()
+            } else {
+                "odd".into()
+            };
+            log.push(
+                SystemTime::now(),
+                topic,
+                0,
+                false,
+                Bytes::from(i.to_string()),
+            );
+        }
+        let mut view = FilteredView::new(LogFilter {
+            topic: Some(super::super::TopicFilter::parse("even").unwrap()),
+            text: String::new(),
+        });
+        assert_eq!(view.unchecked(&log), 1000);
+        let mut rounds = 0;
+        while view.unchecked(&log) > 0 {
+            view.update_within(&log, 300);
+            rounds += 1;
+            assert!(rounds <= 4, "300 a round covers 1000 in four rounds");
+        }
+        assert_eq!(rounds, 4);
+        assert_eq!(view.len(), 500);
+        log.push(SystemTime::now(), "even".into(), 0, false, Bytes::from("x"));
+        view.update_within(&log, 300);
+        assert_eq!(view.len(), 501);
+        assert_eq!(view.unchecked(&log), 0);
     }
 }
 
