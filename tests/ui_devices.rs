@@ -182,7 +182,10 @@ fn save_and_open_a_scenario_through_the_file_seam() {
         });
     harness.run_steps(2);
     harness.get_by_label("Save scenario…").click();
-    harness.run_steps(3);
+    // The file is written on a thread of its own; the window says when it is done.
+    wait_until(&mut harness, "the save reported", |h| {
+        h.query_by_label_contains("saved the scenario to").is_some()
+    });
     let saved = mqtt_playground::scenario::Scenario::open(&path).expect("the saved file opens");
     assert_eq!(saved.groups.len(), 1);
     assert_eq!(saved.groups[0].name, "saved");

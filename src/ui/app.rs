@@ -231,19 +231,13 @@ impl eframe::App for PlaygroundApp {
             let Some(path) = path else { continue };
             match purpose {
                 FilePurpose::OpenScenario | FilePurpose::SaveScenario => {
-                    let outcome = self.devices.file_chosen(
+                    self.devices.file_chosen(
                         purpose,
-                        &path,
+                        path,
                         &snapshot,
                         self.broker.form.to_settings().ok(),
+                        ui.ctx(),
                     );
-                    match outcome {
-                        Ok((message, more)) => {
-                            self.activity.note_good(message);
-                            commands.extend(more);
-                        }
-                        Err(err) => self.activity.note(err),
-                    }
                 }
                 FilePurpose::ExportLog | FilePurpose::OpenRecording => {
                     commands.extend(self.messages.file_chosen(purpose, &path));
@@ -252,6 +246,15 @@ impl eframe::App for PlaygroundApp {
         }
         for purpose in file_requests {
             self.files.request(purpose);
+        }
+        while let Some(outcome) = self.devices.file_done(&snapshot) {
+            match outcome {
+                Ok((message, more)) => {
+                    self.activity.note_good(message);
+                    commands.extend(more);
+                }
+                Err(err) => self.activity.note(err),
+            }
         }
 
         if let Some(command) = command {
