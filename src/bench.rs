@@ -42,10 +42,8 @@ pub struct BenchArgs {
     pub monitor_qos: u8,
 }
 
-pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
-    if args.monitor {
-        return monitor::run(args);
-    }
+/// An engine whose broker listens on loopback ports the OS chose (no WebSocket): what every bench measures.
+fn loopback_engine() -> anyhow::Result<(Engine, crate::engine::RunningInfo)> {
     let engine = Engine::start()?;
     let info = engine
         .start_broker_blocking(BrokerSettings {
@@ -53,6 +51,15 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
             ..BrokerSettings::loopback_any_port()
         })
         .map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok((engine, info))
+}
+
+pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
+    if args.monitor {
+        return monitor::run(args);
+    }
+    // Held to the end: dropping the engine stops the broker being measured.
+    let (_engine, info) = loopback_engine()?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

@@ -315,17 +315,7 @@ fn devices_wait_for_the_broker_and_follow_it_to_a_new_port() {
         .start_broker_blocking(mqtt_playground::engine::BrokerSettings::loopback_any_port())
         .unwrap();
     wait_connected(&engine, "patient", 2);
-    engine
-        .call(
-            Command::RestartBroker(mqtt_playground::engine::BrokerSettings::loopback_any_port()),
-            PATIENCE,
-        )
-        .unwrap()
-        .unwrap();
-    let moved = match &engine.snapshot().broker {
-        mqtt_playground::engine::BrokerStatus::Running(i) => i.tcp,
-        other => panic!("{other:?}"),
-    };
+    let moved = restart_on_new_ports(&engine);
     assert_ne!(moved, info.tcp);
     wait_connected(&engine, "patient", 2);
     wait_for_snapshot(&engine, "devices at the new port", |s| s.clients.len() == 2);

@@ -667,17 +667,7 @@ fn the_subscriber_waits_for_the_broker_and_follows_it_to_a_new_port() {
         .start_broker_blocking(mqtt_playground::engine::BrokerSettings::loopback_any_port())
         .expect("broker starts");
     watch(&engine, "moving/#", 1);
-    engine
-        .call(
-            Command::RestartBroker(mqtt_playground::engine::BrokerSettings::loopback_any_port()),
-            PATIENCE,
-        )
-        .unwrap()
-        .unwrap();
-    let moved = match &engine.snapshot().broker {
-        mqtt_playground::engine::BrokerStatus::Running(info) => info.tcp,
-        other => panic!("{other:?}"),
-    };
+    let moved = restart_on_new_ports(&engine);
     assert_ne!(moved, first.tcp);
     wait_for_snapshot(&engine, "subscribed again at the new port", |s| {
         s.monitor.subscribed && s.monitor.target.contains(&moved.port().to_string())

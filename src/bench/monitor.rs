@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
 
 use super::BenchArgs;
+use crate::engine::Command;
 use crate::engine::monitor::MonitorCommand;
-use crate::engine::{BrokerSettings, Command, Engine};
 
 /// Publishers send a burst every tick to hold the rate.
 const TICK: Duration = Duration::from_millis(10);
@@ -18,13 +18,7 @@ const TICK: Duration = Duration::from_millis(10);
 const DRAIN_PATIENCE: Duration = Duration::from_secs(120);
 
 pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
-    let engine = Engine::start()?;
-    let info = engine
-        .start_broker_blocking(BrokerSettings {
-            ws_port: None,
-            ..BrokerSettings::loopback_any_port()
-        })
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let (engine, info) = super::loopback_engine()?;
     let qos = args.monitor_qos.min(2);
     engine
         .call(

@@ -23,6 +23,21 @@ pub fn running_broker_with(settings: BrokerSettings) -> (Engine, RunningInfo) {
     (engine, info)
 }
 
+/// Restarts the engine's broker on new OS-chosen ports; returns where it listens now.
+pub fn restart_on_new_ports(engine: &Engine) -> SocketAddr {
+    engine
+        .call(
+            mqtt_playground::engine::Command::RestartBroker(BrokerSettings::loopback_any_port()),
+            PATIENCE,
+        )
+        .expect("the engine answers")
+        .expect("the broker restarts");
+    match &engine.snapshot().broker {
+        mqtt_playground::engine::BrokerStatus::Running(info) => info.tcp,
+        other => panic!("expected a running broker after the restart, got {other:?}"),
+    }
+}
+
 /// Waits (bounded) until the engine's snapshot satisfies `check`.
 pub fn wait_for_snapshot(engine: &Engine, what: &str, check: impl Fn(&Snapshot) -> bool) {
     let deadline = Instant::now() + PATIENCE;
