@@ -90,16 +90,7 @@ impl<'a> BoundArguments<'a> {
     }
 
     pub fn required(&self, name: &'static str) -> Result<&'a Argument, TemplateError> {
-        self.get(name).ok_or_else(|| {
-            TemplateError::at(
-                self.call_position,
-                TemplateErrorKind::MissingArgument {
-                    generator: self.signature.generator,
-                    name,
-                    usage: self.signature.usage,
-                },
-            )
-        })
+        self.get(name).ok_or_else(|| self.missing(name))
     }
 
     pub fn number(&self, name: &str) -> Result<Option<&'a NumberLiteral>, TemplateError> {

@@ -1,6 +1,6 @@
 //! The catalog of generators: turns a parsed call such as `float(18, 26, 1)` into a validated, ready-to-run generator.
 
-use super::argument::ArgumentValue;
+use super::argument::{ArgumentValue, NumberLiteral};
 use super::binding::{BoundArguments, Signature, bind};
 use super::error::{TemplateError, TemplateErrorKind};
 use super::format::PayloadFormat;
@@ -170,16 +170,8 @@ fn int(arguments: &BoundArguments) -> Result<Generator, TemplateError> {
 }
 
 fn float(arguments: &BoundArguments) -> Result<Generator, TemplateError> {
-    let min = arguments.required_number("min")?;
-    let max = arguments.required_number("max")?;
+    let (min, max) = required_range(arguments)?;
     let precision = precision(arguments)?;
-    if min.value > max.value {
-        return Err(min_above_max(
-            arguments,
-            min.written.clone(),
-            max.written.clone(),
-        ));
-    }
     // Drawing uniformly needs max - min to be a finite number.
     if !(max.value - min.value).is_finite() {
         return Err(range_too_large(arguments));
@@ -214,16 +206,8 @@ fn sine(arguments: &BoundArguments) -> Result<Generator, TemplateError> {
 fn walk(arguments: &BoundArguments) -> Result<Generator, TemplateError> {
     let start = arguments.required_number("start")?;
     let step = arguments.required_number("step")?;
-    let min = arguments.required_number("min")?;
-    let max = arguments.required_number("max")?;
+    let (min, max) = required_range(arguments)?;
     let precision = precision(arguments)?;
-    if min.value > max.value {
-        return Err(min_above_max(
-            arguments,
-            min.written.clone(),
-            max.written.clone(),
-        ));
-    }
     if step.value < 0.0 {
         return Err(TemplateError::at(
             position_of(arguments, "step"),
@@ -354,6 +338,22 @@ fn position_of(arguments: &BoundArguments, name: &str) -> super::cursor::Positio
     arguments
         .get(name)
         .map_or(arguments.call_position(), |argument| argument.position)
+}
+
+/// The `min` and `max` of a ranged generator, refused when they are the wrong way round.
+fn required_range<'a>(
+    arguments: &BoundArguments<'a>,
+) -> Result<(&'a NumberLiteral, &'a NumberLiteral), TemplateError> {
+    let min = arguments.required_number("min")?;
+    let max = arguments.required_number("max")?;
+    if min.value > max.value {
+        return Err(min_above_max(
+            arguments,
+            min.written.clone(),
+            max.written.clone(),
+        ));
+    }
+    Ok((min, max))
 }
 
 fn min_above_max(arguments: &BoundArguments, min: String, max: String) -> TemplateError {
