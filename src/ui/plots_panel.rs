@@ -11,7 +11,7 @@ use crate::engine::watch::{TopicFilter, TopicTree, ValueSource};
 use crate::engine::{Command, Snapshot};
 
 use super::format;
-use super::messages_panel::{WARN, labelled_field};
+use super::widgets::{WARN, labelled_field};
 
 /// How often the per-topic ranking walks the topic tree (rates change once a second anyway).
 const RANKING_EVERY: Duration = Duration::from_secs(1);

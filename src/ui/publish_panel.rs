@@ -10,7 +10,7 @@ use crate::engine::monitor::MonitorCommand;
 use crate::engine::watch::validate_topic_name;
 use crate::engine::{Command, Snapshot};
 
-use super::messages_panel::{GOOD, WARN, labelled_field, qos_combo};
+use super::widgets::{GOOD, WARN, labelled_field, qos_combo};
 
 /// Recent publishes remembered for one-click re-sending.
 const RECENT_LIMIT: usize = 20;

@@ -1,0 +1,321 @@
+//! The Messages tab: the app's subscriptions (with a "does this filter match?" helper), the message log
+//! as a table laid out only where visible, its filters, pause / follow / clear, export and import, and the
+//! detail view of one message.
+
+mod detail;
+mod log_table;
+mod row_text;
+mod subscriptions;
+mod toolbar;
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use eframe::egui::{self, RichText};
+
+use crate::engine::monitor::{ExportFormat, LogAccess, MonitorCommand};
+use crate::engine::watch::{FilterError, FilteredView, LogFilter, TopicFilter, ViewAs};
+use crate::engine::{Command, Snapshot};
+
+use super::file_dialog::FilePurpose;
+
+use detail::Detail;
+use row_text::RowText;
+use subscriptions::MatchHelp;
+
+// Other tabs reach these through the Messages tab's old path.
+pub(crate) use super::widgets::{GOOD, WARN, labelled_field, qos_combo};
+pub(crate) use row_text::displayable;
+
+/// What a watch panel asks of the app this frame.
+#[derive(Default)]
+pub struct WatchOutput {
+    pub commands: Vec<Command>,
+    pub files: Vec<FilePurpose>,
+}
+
+impl WatchOutput {
+    fn monitor(&mut self, command: MonitorCommand) {
+        self.commands.push(Command::Monitor(command));
+    }
+}
+
+/// How many log messages one frame checks against a new filter (a few milliseconds' work).
+const CHECKS_PER_FRAME: usize = 50_000;
+
+/// The Messages tab's state, kept between frames.
+pub struct MessagesPanel {
+    new_filter: String,
+    new_qos: u8,
+    new_filter_check: Result<TopicFilter, FilterError>,
+    help: MatchHelp,
+    topic_filter_text: String,
+    topic_filter_error: Option<String>,
+    search_text: String,
+    view_as: ViewAs,
+    paused: bool,
+    received_at_pause: u64,
+    follow: bool,
+    view: FilteredView,
+    view_dirty: bool,
+    seen_log_version: Option<u64>,
+    seen_next_seq: u64,
+    scroll_to_newest: bool,
+    rows: HashMap<u64, RowText>,
+    selected: Option<u64>,
+    detail: Option<Detail>,
+    capacity: usize,
+    capacity_known: bool,
+    /// The subscriber was started (by the first look at a watch tab, or the Start button) and not stopped.
+    watching: bool,
+    started_once: bool,
+}
+
+impl Default for MessagesPanel {
+    fn default() -> Self {
+        Self {
+            new_filter: String::new(),
+            new_qos: 0,
+            new_filter_check: TopicFilter::parse(""),
+            help: MatchHelp::default(),
+            topic_filter_text: String::new(),
+            topic_filter_error: None,
+            search_text: String::new(),
+            view_as: ViewAs::Auto,
+            paused: false,
+            received_at_pause: 0,
+            follow: true,
+            view: FilteredView::default(),
+            view_dirty: true,
+            seen_log_version: None,
+            seen_next_seq: 0,
+            scroll_to_newest: false,
+            rows: HashMap::new(),
+            selected: None,
+            detail: None,
+            capacity: crate::engine::watch::message_log::DEFAULT_CAPACITY,
+            capacity_known: false,
+            watching: false,
+            started_once: false,
+        }
+    }
+}
+
+impl MessagesPanel {
+    /// Starts the app's subscriber the first time a watch tab is shown (never again after a Stop).
+    pub fn start_watching(&mut self) -> Option<Command> {
+        if self.started_once {
+            return None;
+        }
+        self.started_once = true;
+        self.watching = true;
+        Some(Command::Monitor(MonitorCommand::Start))
+    }
+
+    /// Narrows the log to a topic filter (the Topics tab's selection); an invalid one is shown as an error.
+    pub fn set_topic_filter(&mut self, filter: &str) {
+        self.topic_filter_text = filter.to_owned();
+        self.apply_filters();
+    }
+
+    pub fn topic_filter_text(&self) -> &str {
+        &self.topic_filter_text
+    }
+
+    /// How many messages the filters let through (as of the last update).
+    pub fn shown_count(&self) -> usize {
+        self.view.len()
+    }
+
+    fn apply_filters(&mut self) {
+        let text = self.topic_filter_text.trim();
+        let topic = if text.is_empty() {
+            self.topic_filter_error = None;
+            None
+        } else {
+            match TopicFilter::parse(text) {
+                Ok(filter) => {
+                    self.topic_filter_error = None;
+                    Some(filter)
+                }
+                Err(err) => {
+                    // Keep showing what the last valid filter let through.
+                    self.topic_filter_error = Some(err.to_string());
+                    return;
+                }
+            }
+        };
+        self.view.set_filter(LogFilter {
+            topic,
+            text: self.search_text.clone(),
+        });
+        self.view_dirty = true;
+        self.scroll_to_newest = self.follow;
+    }
+
+    /// The app calls this with the file the user chose for an export or an import.
+    pub fn file_chosen(&self, purpose: FilePurpose, path: &Path) -> Option<Command> {
+        let command = match purpose {
+            FilePurpose::ExportLog => {
+                let csv = path
+                    .extension()
+                    .and_then(|e| e.to_str())
+                    .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
+                MonitorCommand::Export {
+                    path: path.to_path_buf(),
+                    format: if csv {
+                        ExportFormat::Csv
+                    } else {
+                        ExportFormat::JsonLines
+                    },
+                    filter: self.view.filter().clone(),
+                }
+            }
+            FilePurpose::OpenRecording => MonitorCommand::Import(path.to_path_buf()),
+            FilePurpose::OpenScenario | FilePurpose::SaveScenario => return None,
+        };
+        Some(Command::Monitor(command))
+    }
+
+    /// Draws the tab; returns the commands and file requests it produced.
+    pub fn ui(&mut self, ui: &mut egui::Ui, snapshot: &Snapshot, log: &LogAccess) -> WatchOutput {
+        let mut out = WatchOutput::default();
+        let (log_len, capacity, received, next_seq) = log.read(|store| {
+            (
+                store.log.len(),
+                store.log.limits().capacity,
+                store.log.counters().total_received,
+                store.log.next_seq(),
+            )
+        });
+        if !self.capacity_known {
+            self.capacity = capacity;
+            self.capacity_known = true;
+        }
+        self.update_view(snapshot.monitor.log_version, next_seq, log);
+        if self.view_dirty {
+            // The rest of the log is checked in the next frames.
+            ui.ctx().request_repaint();
+        }
+
+        if self.selected.is_some() {
+            egui::Panel::right("message_detail")
+                .default_size(380.0)
+                .min_size(260.0)
+                .resizable(true)
+                .show(ui, |ui| self.detail_ui(ui, log));
+        }
+        // The rest takes what the detail view leaves, so the table never runs under it.
+        egui::CentralPanel::no_frame().show(ui, |ui| {
+            self.main_ui(ui, snapshot, log, log_len, received, &mut out);
+        });
+        out
+    }
+
+    fn main_ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        snapshot: &Snapshot,
+        log: &LogAccess,
+        log_len: usize,
+        received: u64,
+        out: &mut WatchOutput,
+    ) {
+        let monitor = &snapshot.monitor;
+        egui::CollapsingHeader::new(RichText::new("Subscriptions").strong())
+            .default_open(true)
+            .show(ui, |ui| self.subscriptions_ui(ui, snapshot, log, out));
+        ui.separator();
+        self.toolbar_ui(ui, snapshot, out);
+        self.status_ui(ui, snapshot, log_len, received);
+        ui.separator();
+
+        if self.view.is_empty() {
+            ui.add_space(8.0);
+            if log_len == 0 {
+                if !monitor.connected {
+                    ui.label(
+                        RichText::new(match &monitor.last_error {
+                            Some(err) => format!("The app's subscriber is not connected: {err}"),
+                            None => "The app's subscriber is not connected yet (is the broker running?)."
+                                .to_owned(),
+                        })
+                        .color(WARN),
+                    );
+                }
+                ui.label(
+                    "No messages yet. Messages on the topics subscribed above appear here: publish one from the \
+                     Publish tab, start a device group, or use mosquitto_pub.",
+                );
+            } else {
+                ui.label("No message in the log matches the filters. Clear the Topic or Search field to see them all.");
+            }
+            return;
+        }
+        self.table_ui(ui, log);
+    }
+
+    /// Checks only what arrived since the last look, and only when the log changed: its version (as
+    /// of the last snapshot) or its numbering (newer still) moved.
+    fn update_view(&mut self, version: u64, next_seq: u64, log: &LogAccess) {
+        let log_changed = self.seen_log_version != Some(version) || self.seen_next_seq != next_seq;
+        if !(self.view_dirty || (log_changed && !self.paused)) {
+            return;
+        }
+        let (change, unchecked) = log.read(|store| {
+            let change = self.view.update_within(&store.log, CHECKS_PER_FRAME);
+            (change, self.view.unchecked(&store.log))
+        });
+        // A new filter over a full log is applied a slice a frame, so neither the window nor the
+        // subscriber writing the log waits for one long pass.
+        self.view_dirty = unchecked > 0;
+        self.seen_log_version = Some(version);
+        self.seen_next_seq = next_seq;
+        if (change.added > 0 || change.rebuilt) && self.follow && !self.paused {
+            self.scroll_to_newest = true;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn export_format_follows_the_extension() {
+        let panel = MessagesPanel::default();
+        let csv = panel.file_chosen(FilePurpose::ExportLog, Path::new("/tmp/a.CSV"));
+        assert!(matches!(
+            csv,
+            Some(Command::Monitor(MonitorCommand::Export {
+                format: ExportFormat::Csv,
+                ..
+            }))
+        ));
+        let jsonl = panel.file_chosen(FilePurpose::ExportLog, Path::new("/tmp/a.txt"));
+        assert!(matches!(
+            jsonl,
+            Some(Command::Monitor(MonitorCommand::Export {
+                format: ExportFormat::JsonLines,
+                ..
+            }))
+        ));
+        assert!(matches!(
+            panel.file_chosen(FilePurpose::OpenRecording, Path::new("/tmp/r.jsonl")),
+            Some(Command::Monitor(MonitorCommand::Import(_)))
+        ));
+    }
+
+    #[test]
+    fn an_invalid_topic_filter_keeps_the_last_valid_one() {
+        let mut panel = MessagesPanel::default();
+        panel.set_topic_filter("home/#");
+        assert!(panel.topic_filter_error.is_none());
+        panel.set_topic_filter("home/#/x");
+        assert!(panel.topic_filter_error.is_some());
+        assert_eq!(
+            panel.view.filter().topic.as_ref().map(TopicFilter::as_str),
+            Some("home/#")
+        );
+    }
+}
