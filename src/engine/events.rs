@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
 use std::sync::{Arc, Mutex};
 
-use super::broker::BrokerError;
+use super::broker_error::BrokerError;
 use super::clients::Transport;
 use super::mqtt_wire::ProtocolVersion;
 

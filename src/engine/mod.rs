@@ -2,6 +2,7 @@
 //! the CLI, tests) talk to it only through [`Command`]s, [`Event`]s and [`Snapshot`]s.
 
 pub mod broker;
+pub mod broker_error;
 pub mod clients;
 pub mod connect_info;
 pub mod events;
@@ -22,7 +23,8 @@ use std::time::Duration;
 use tokio::runtime::Runtime;
 use tokio::sync::mpsc;
 
-pub use broker::{BrokerError, Listener, RunningInfo};
+pub use broker::RunningInfo;
+pub use broker_error::{BrokerError, Listener};
 pub use clients::{ClientRow, Transport};
 pub use events::{Event, EventSource, Waker};
 pub use mqtt_wire::ProtocolVersion;

@@ -4,7 +4,8 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use super::broker::{BrokerError, BrokerHost, RunningInfo};
+use super::broker::{BrokerHost, RunningInfo};
+use super::broker_error::BrokerError;
 use super::clients::{ClientRegistry, ClientRow};
 use super::events::EventSink;
 use super::fleet::{Fleet, FleetSnapshot};
