@@ -729,8 +729,16 @@ fn series_plot_numbers_and_count_what_is_not_a_number() {
     wait_for_store(&broker.engine, "all five logged", |s| s.log.len() == 5);
     broker.engine.log().read(|store| {
         let temperature = &store.series[0];
-        let values: Vec<f64> = temperature.points.iter().map(|p| p.1).collect();
-        assert_eq!(values, vec![20.5, 21.0]);
+        let values = |series: &mqtt_playground::engine::monitor::Series, topic: &str| {
+            series
+                .line(topic)
+                .map(|line| line.points.iter().map(|p| p.1).collect::<Vec<f64>>())
+                .unwrap_or_default()
+        };
+        // A filter with a wildcard: one line per topic, not one merged staircase.
+        assert_eq!(temperature.lines.len(), 2);
+        assert_eq!(values(temperature, "plant/a/state"), vec![20.5]);
+        assert_eq!(values(temperature, "plant/b/state"), vec![21.0]);
         assert_eq!(temperature.not_numeric, 1);
         assert!(
             temperature
@@ -741,12 +749,16 @@ fn series_plot_numbers_and_count_what_is_not_a_number() {
             temperature.last_problem
         );
         let level = &store.series[1];
-        assert_eq!(
-            level.points.iter().map(|p| p.1).collect::<Vec<_>>(),
-            vec![3.25]
-        );
+        assert_eq!(values(level, "plant/level"), vec![3.25]);
         assert_eq!(level.not_numeric, 1);
-        assert!(level.points.iter().all(|p| p.0 > 1.7e9), "Unix seconds");
+        assert!(
+            level
+                .lines
+                .iter()
+                .flat_map(|l| &l.points)
+                .all(|p| p.0 > 1.7e9),
+            "Unix seconds"
+        );
     });
     let first = broker.engine.log().read(|s| s.series[0].id);
     monitor(&broker.engine, MonitorCommand::RemoveSeries { id: first }).unwrap();

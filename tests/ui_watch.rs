@@ -5,6 +5,7 @@
 mod common;
 
 use std::collections::VecDeque;
+use std::sync::Arc;
 use std::time::{Duration, Instant, UNIX_EPOCH};
 
 use common::window::*;
@@ -12,7 +13,7 @@ use common::*;
 use eframe::egui::accesskit::Role;
 use egui_kittest::kittest::Queryable;
 use egui_kittest::{Harness, SnapshotError};
-use mqtt_playground::engine::monitor::{LogAccess, LogStore, Series, SeriesId};
+use mqtt_playground::engine::monitor::{LogAccess, LogStore, Series, SeriesId, SeriesLine};
 use mqtt_playground::engine::watch::{JsonPath, TopicTree};
 use mqtt_playground::engine::{Engine, RunningInfo, Snapshot};
 use mqtt_playground::ui::PlaygroundApp;
@@ -289,30 +290,53 @@ fn plots_data() -> (Snapshot, LogAccess) {
     tree.close_second();
 
     let start = 1_700_000_000.0;
-    let series = |id: u64, filter: &str, field: Option<&str>, f: &dyn Fn(f64) -> f64| Series {
-        id: SeriesId(id),
-        filter: filter.to_owned(),
-        field: field.and_then(|f| JsonPath::parse(f).ok()),
-        points: (0..120)
-            .map(|i| {
-                let t = start + f64::from(i);
-                (t, f(f64::from(i)))
-            })
-            .collect::<VecDeque<_>>(),
-        not_numeric: 0,
-        last_problem: None,
-    };
-    let mut humidity = series(2, "building/+/room1/humidity", None, &|i| {
-        40.0 + (i / 10.0).floor()
-    });
+    // One line per topic, each topic's values a little apart from the one before.
+    let series =
+        |id: u64, filter: &str, field: Option<&str>, topics: &[&str], f: &dyn Fn(f64) -> f64| {
+            Series {
+                id: SeriesId(id),
+                filter: filter.to_owned(),
+                field: field.and_then(|f| JsonPath::parse(f).ok()),
+                lines: topics
+                    .iter()
+                    .enumerate()
+                    .map(|(n, topic)| SeriesLine {
+                        topic: Arc::from(*topic),
+                        points: (0..120)
+                            .map(|i| {
+                                let t = start + f64::from(i);
+                                (t, f(f64::from(i)) + 1.5 * n as f64)
+                            })
+                            .collect::<VecDeque<_>>(),
+                    })
+                    .collect(),
+                not_numeric: 0,
+                last_problem: None,
+            }
+        };
+    let mut humidity = series(
+        2,
+        "building/+/room1/humidity",
+        None,
+        &["building/floor1/room1/humidity"],
+        &|i| 40.0 + (i / 10.0).floor(),
+    );
     humidity.not_numeric = 3;
     humidity.last_problem = Some("the payload \"n/a\" is not a number".to_owned());
     let store = LogStore {
         tree,
         series: vec![
-            series(1, "building/+/+/temperature", Some("value"), &|i| {
-                20.0 + (i % 20.0) / 4.0
-            }),
+            series(
+                1,
+                "building/+/+/temperature",
+                Some("value"),
+                &[
+                    "building/floor1/room1/temperature",
+                    "building/floor1/room2/temperature",
+                    "building/floor2/room1/temperature",
+                ],
+                &|i| 20.0 + (i % 20.0) / 4.0,
+            ),
             humidity,
         ],
         ..LogStore::default()
@@ -341,6 +365,10 @@ fn the_plots_tab_draws_fixed_data_the_same_way() {
         harness.query_by_label_contains("3 skipped").is_some(),
         "a series' non-numeric values are explained"
     );
+    assert!(
+        harness.query_by_label_contains("3 topics").is_some(),
+        "a wildcard series counts its topics"
+    );
     match harness.try_snapshot("plots") {
         Ok(()) => {}
         Err(SnapshotError::RenderError { err }) if !tools::under_ci() => {
@@ -350,4 +378,48 @@ fn the_plots_tab_draws_fixed_data_the_same_way() {
         }
         Err(err) => panic!("{err}"),
     }
+}
+
+/// Pixels of the rendered window within a small distance of `color`.
+fn pixels_near(rgba: &[u8], color: [u8; 3]) -> usize {
+    rgba.chunks_exact(4)
+        .filter(|pixel| {
+            pixel
+                .iter()
+                .zip(color)
+                .all(|(have, want)| have.abs_diff(want) <= 24)
+        })
+        .count()
+}
+
+#[test]
+fn equal_broker_traffic_in_and_out_are_both_visible() {
+    // Every message delivered to exactly one subscriber: the two lines have the same values.
+    let history: Vec<u64> = (0..60u64).map(|s| 40 + (s * 7) % 30).collect();
+    let snapshot = Snapshot {
+        history_in: history.clone().into(),
+        history_out: history.into(),
+        ..Snapshot::default()
+    };
+    let log = LogAccess::default();
+    let mut panel = PlotsPanel::default();
+    let mut harness = Harness::builder()
+        .with_size([1000.0, 400.0])
+        .build_ui(move |ui| {
+            panel.ui(ui, &snapshot, &log);
+        });
+    harness.run_steps(3);
+    let image = match harness.render() {
+        Ok(image) => image,
+        Err(err) if !tools::under_ci() => {
+            eprintln!("SKIPPED: rendering needs a GPU or Mesa's software renderer ({err})");
+            return;
+        }
+        Err(err) => panic!("{err}"),
+    };
+    // The legend's two dots are a few dozen pixels each; a line across the plot is hundreds.
+    let incoming = pixels_near(image.as_raw(), [0x2a, 0x7a, 0xd8]);
+    let outgoing = pixels_near(image.as_raw(), [0xe0, 0x7b, 0x1a]);
+    assert!(incoming > 300, "the \"in\" line shows ({incoming} pixels)");
+    assert!(outgoing > 300, "the \"out\" line shows ({outgoing} pixels)");
 }

@@ -4,11 +4,15 @@
 use std::time::{Duration, Instant};
 
 use eframe::egui::{self, Color32, RichText};
-use egui_plot::{Bar, BarChart, Legend, Line, Plot, PlotPoint, Text};
+use egui_plot::{Bar, BarChart, Legend, Line, LineStyle, Plot, PlotPoint, Text};
 
-use crate::engine::monitor::{LogAccess, LogStore, MonitorCommand, Series, SeriesId};
+use crate::engine::monitor::{LogAccess, LogStore, MAX_TOPICS_PER_SERIES, MonitorCommand};
 use crate::engine::watch::{TopicFilter, TopicTree, ValueSource};
 use crate::engine::{Command, Snapshot};
+
+mod drawn_series;
+
+use drawn_series::{DrawnSeries, line_color};
 
 use super::format;
 use super::widgets::{WARN, labelled_field};
@@ -18,17 +22,6 @@ const RANKING_EVERY: Duration = Duration::from_secs(1);
 const TRAFFIC_IN: Color32 = Color32::from_rgb(0x2a, 0x7a, 0xd8);
 const TRAFFIC_OUT: Color32 = Color32::from_rgb(0xe0, 0x7b, 0x1a);
 const PLOT_HEIGHT: f32 = 220.0;
-/// Series colours, distinct on light and dark backgrounds; they repeat after the last.
-const SERIES_COLORS: [Color32; 8] = [
-    Color32::from_rgb(0x2a, 0x7a, 0xd8),
-    Color32::from_rgb(0xe0, 0x7b, 0x1a),
-    Color32::from_rgb(0x2e, 0x9d, 0x4a),
-    Color32::from_rgb(0xc8, 0x3a, 0x3a),
-    Color32::from_rgb(0x8e, 0x5c, 0xc8),
-    Color32::from_rgb(0x16, 0x9c, 0xa8),
-    Color32::from_rgb(0xc0, 0x4c, 0x9c),
-    Color32::from_rgb(0x8a, 0x8a, 0x2a),
-];
 
 /// How much broker traffic history the first plot shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,66 +72,6 @@ impl ValueWindow {
     }
 }
 
-/// One series as drawn: copied out of the store when it changed (and not while paused).
-#[derive(Debug, Clone, PartialEq)]
-struct DrawnSeries {
-    id: SeriesId,
-    name: String,
-    /// (seconds since the Unix epoch, value), oldest first.
-    points: Vec<[f64; 2]>,
-    not_numeric: u64,
-    last_problem: Option<String>,
-}
-
-impl DrawnSeries {
-    fn of(series: &Series) -> Self {
-        Self {
-            id: series.id,
-            name: match &series.field {
-                Some(field) => format!("{field} of {}", series.filter),
-                None => series.filter.clone(),
-            },
-            points: series.points.iter().map(|&(t, v)| [t, v]).collect(),
-            not_numeric: series.not_numeric,
-            last_problem: series.last_problem.clone(),
-        }
-    }
-
-    fn matches(&self, series: &Series) -> bool {
-        let ends = |p: Option<&[f64; 2]>| p.map(|p| (p[0], p[1]));
-        self.points.len() == series.points.len()
-            && ends(self.points.first()) == series.points.front().copied()
-            && ends(self.points.last()) == series.points.back().copied()
-    }
-
-    /// Appends the store's newer points and drops the ones it evicted.
-    fn follow(&mut self, series: &Series) {
-        if self.not_numeric != series.not_numeric {
-            self.not_numeric = series.not_numeric;
-            self.last_problem = series.last_problem.clone();
-        }
-        if self.matches(series) {
-            return;
-        }
-        let newest_drawn = self.points.last().map(|p| p[0]);
-        let added = series
-            .points
-            .iter()
-            .rev()
-            .take_while(|(t, _)| newest_drawn.is_none_or(|newest| *t > newest))
-            .count();
-        let start = series.points.len() - added;
-        self.points
-            .extend(series.points.range(start..).map(|&(t, v)| [t, v]));
-        let excess = self.points.len().saturating_sub(series.points.len());
-        self.points.drain(..excess);
-        if !self.matches(series) {
-            // Cleared, or points with equal times at the seam: copy it all once.
-            self.points = series.points.iter().map(|&(t, v)| [t, v]).collect();
-        }
-    }
-}
-
 /// The Plots tab's state.
 pub struct PlotsPanel {
     traffic_window: TrafficWindow,
@@ -153,6 +86,8 @@ pub struct PlotsPanel {
     form_error: Option<String>,
     paused: bool,
     window: ValueWindow,
+    /// How many topics a wildcard series draws a line for (the ones that appeared most recently).
+    pub topics_shown: usize,
     drawn: Vec<DrawnSeries>,
 }
 
@@ -171,6 +106,7 @@ impl Default for PlotsPanel {
             form_error: None,
             paused: false,
             window: ValueWindow::Minute,
+            topics_shown: 10,
             drawn: Vec::new(),
         }
     }
@@ -247,8 +183,19 @@ impl PlotsPanel {
             .x_axis_label("seconds ago")
             .x_axis_formatter(|mark, _| format!("{}", -mark.value + 0.0))
             .show(ui, |plot| {
-                plot.line(Line::new("in (published to the broker)", incoming).color(TRAFFIC_IN));
-                plot.line(Line::new("out (delivered to subscribers)", outgoing).color(TRAFFIC_OUT));
+                // When every message goes to exactly one subscriber the two lines coincide: "in" is
+                // drawn wide and "out" dashed and thin on top of it, so both stay visible.
+                plot.line(
+                    Line::new("in (published to the broker)", incoming)
+                        .color(TRAFFIC_IN)
+                        .width(4.0),
+                );
+                plot.line(
+                    Line::new("out (delivered to subscribers)", outgoing)
+                        .color(TRAFFIC_OUT)
+                        .width(1.5)
+                        .style(LineStyle::Dashed { length: 6.0 }),
+                );
             });
     }
 
@@ -470,18 +417,51 @@ impl PlotsPanel {
                 ui.label(RichText::new("Paused").color(WARN));
             }
         });
-        let mut remove = None;
-        for (index, series) in self.drawn.iter().enumerate() {
+        let any_wildcard = self.drawn.iter().any(|s| s.per_topic);
+        if any_wildcard {
             ui.horizontal(|ui| {
-                let color = series_color(index);
-                let (rect, _) =
-                    ui.allocate_exact_size(egui::vec2(14.0, 14.0), egui::Sense::hover());
-                ui.painter().rect_filled(rect, 2.0, color);
+                let label = ui.label("Lines per wildcard series");
+                ui.add(
+                    egui::DragValue::new(&mut self.topics_shown).range(1..=MAX_TOPICS_PER_SERIES),
+                )
+                .labelled_by(label.id)
+                .on_hover_text(
+                    "A filter with + or # matches many topics: each gets a line of its own, \
+                         for this many of the topics that appeared most recently",
+                );
+            });
+        }
+        // Each shown line gets the next colour, so the list's swatches match the plot's lines.
+        let mut next_color = 0;
+        let colors: Vec<usize> = self
+            .drawn
+            .iter()
+            .map(|series| {
+                let first = next_color;
+                next_color += series.shown_lines(self.topics_shown).len().max(1);
+                first
+            })
+            .collect();
+        let mut remove = None;
+        for (series, &first_color) in self.drawn.iter().zip(&colors) {
+            ui.horizontal(|ui| {
+                let shown = series.shown_lines(self.topics_shown).len().max(1);
+                for color in (first_color..first_color + shown).take(5).map(line_color) {
+                    let (rect, _) =
+                        ui.allocate_exact_size(egui::vec2(14.0, 14.0), egui::Sense::hover());
+                    ui.painter().rect_filled(rect, 2.0, color);
+                }
                 ui.monospace(&series.name);
-                ui.weak(format!(
-                    "{} points",
-                    format::count(series.points.len() as u64)
-                ));
+                let mut counts = format!("{} points", format::count(series.point_count() as u64));
+                if series.per_topic {
+                    let topics = series.lines.len();
+                    let noun = if topics == 1 { "topic" } else { "topics" };
+                    counts.push_str(&format!(" · {topics} {noun}"));
+                    if topics > shown {
+                        counts.push_str(&format!(" (the newest {shown} drawn)"));
+                    }
+                }
+                ui.weak(counts);
                 if ui
                     .small_button("Remove")
                     .on_hover_text(format!("Stop plotting {}", series.name))
@@ -517,23 +497,26 @@ impl PlotsPanel {
         let newest = self
             .drawn
             .iter()
-            .filter_map(|s| s.points.last().map(|p| p[0]))
+            .flat_map(|s| s.shown_lines(self.topics_shown))
+            .filter_map(|line| line.points.last().map(|p| p[0]))
             .fold(f64::NEG_INFINITY, f64::max);
         let from = self.window.seconds().map(|w| -w);
-        let lines: Vec<(String, Color32, Vec<[f64; 2]>)> = self
-            .drawn
-            .iter()
-            .enumerate()
-            .map(|(index, series)| {
-                let points = series
+        let mut lines: Vec<(String, Color32, Vec<[f64; 2]>)> = Vec::new();
+        for (series, &first_color) in self.drawn.iter().zip(&colors) {
+            for (offset, line) in series.shown_lines(self.topics_shown).iter().enumerate() {
+                let points = line
                     .points
                     .iter()
                     .map(|p| [p[0] - newest, p[1]])
                     .filter(|p| from.is_none_or(|from| p[0] >= from))
                     .collect();
-                (series.name.clone(), series_color(index), points)
-            })
-            .collect();
+                lines.push((
+                    series.line_name(line),
+                    line_color(first_color + offset),
+                    points,
+                ));
+            }
+        }
         let mut plot = Plot::new("value_series")
             .height(PLOT_HEIGHT + 60.0)
             .legend(Legend::default())
@@ -560,13 +543,6 @@ impl PlotsPanel {
             (!field.is_empty()).then(|| field.to_owned()),
         ))
     }
-}
-
-fn series_color(index: usize) -> Color32 {
-    SERIES_COLORS
-        .get(index % SERIES_COLORS.len())
-        .copied()
-        .unwrap_or(Color32::GRAY)
 }
 
 fn shorten(text: &str, max_chars: usize) -> String {
@@ -639,37 +615,6 @@ mod tests {
             panel.checked_series(),
             Ok(("sensors/+/t".to_owned(), Some("temperature".to_owned())))
         );
-    }
-
-    #[test]
-    fn drawn_series_follow_appends_and_evictions() {
-        let mut series = Series {
-            id: SeriesId(1),
-            filter: "t".into(),
-            field: None,
-            points: (0..5).map(|i| (f64::from(i), f64::from(i) * 2.0)).collect(),
-            not_numeric: 0,
-            last_problem: None,
-        };
-        let mut drawn = DrawnSeries::of(&series);
-        series.points.pop_front();
-        series.points.pop_front();
-        series.points.push_back((5.0, 10.0));
-        series.points.push_back((6.0, 12.0));
-        drawn.follow(&series);
-        assert_eq!(
-            drawn.points,
-            vec![[2.0, 4.0], [3.0, 6.0], [4.0, 8.0], [5.0, 10.0], [6.0, 12.0]]
-        );
-        // Equal times at the seam fall back to a full copy.
-        series.points.push_back((6.0, 13.0));
-        series.not_numeric = 2;
-        drawn.follow(&series);
-        assert!(drawn.matches(&series));
-        assert_eq!(drawn.not_numeric, 2);
-        series.points.clear();
-        drawn.follow(&series);
-        assert!(drawn.points.is_empty());
     }
 
     #[test]

@@ -17,7 +17,7 @@ mod subscriber;
 
 pub use control::{DEFAULT_FILTER, Destination, Monitor, MonitorError};
 pub use files::FileError;
-pub use series::{MAX_POINTS, MAX_SERIES, SeriesError};
+pub use series::{MAX_POINTS, MAX_SERIES, MAX_TOPICS_PER_SERIES, SeriesError};
 pub use subscriber::MAX_PACKET;
 
 /// What a front end asks of the subscriber.
@@ -84,17 +84,39 @@ pub enum ExportFormat {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct SeriesId(pub u64);
 
-/// One plotted series: which messages, which value, and its recent points.
+/// One plotted series: which messages, which value, and one line of recent points per matching topic
+/// (a filter with a wildcard matches many topics; merged into one line they would make a staircase).
 #[derive(Debug, Clone)]
 pub struct Series {
     pub id: SeriesId,
     pub filter: String,
     pub field: Option<JsonPath>,
-    /// (seconds since the Unix epoch, value), oldest first, bounded.
-    pub points: std::collections::VecDeque<(f64, f64)>,
+    /// One line per topic, in the order the topics first appeared; at most
+    /// [`series::MAX_TOPICS_PER_SERIES`] lines and [`series::MAX_POINTS`] points in all.
+    pub lines: Vec<SeriesLine>,
     /// Messages that matched the filter but had no number where the series looks; the last reason.
     pub not_numeric: u64,
     pub last_problem: Option<String>,
+}
+
+impl Series {
+    /// Points kept over all of the series' lines.
+    pub fn point_count(&self) -> usize {
+        self.lines.iter().map(|line| line.points.len()).sum()
+    }
+
+    /// The line of one topic, if the series has one.
+    pub fn line(&self, topic: &str) -> Option<&SeriesLine> {
+        self.lines.iter().find(|line| &*line.topic == topic)
+    }
+}
+
+/// The values one topic gave a series.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SeriesLine {
+    pub topic: Arc<str>,
+    /// (seconds since the Unix epoch, value), oldest first.
+    pub points: std::collections::VecDeque<(f64, f64)>,
 }
 
 /// Everything the subscriber keeps; front ends read it under a short lock.

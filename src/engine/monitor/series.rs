@@ -1,17 +1,20 @@
 //! Plotted series: which messages feed each one, and turning each matching message into a point.
 
 use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use thiserror::Error;
 
-use super::{LogStore, Series, SeriesId};
+use super::{LogStore, Series, SeriesId, SeriesLine};
 use crate::engine::watch::{
     FilterError, JsonPathError, LoggedMessage, TopicFilter, ValueSource, extract,
 };
 
-/// Points kept per series (the oldest go first).
+/// Points kept per series, over all its lines (the oldest go first).
 pub const MAX_POINTS: usize = 20_000;
+/// Topics (lines) kept per series; a new topic beyond this replaces the one heard from least recently.
+pub const MAX_TOPICS_PER_SERIES: usize = 64;
 /// Series plotted at once.
 pub const MAX_SERIES: usize = 16;
 
@@ -47,7 +50,7 @@ pub fn add(
             ValueSource::WholePayload => None,
             ValueSource::JsonField(path) => Some(path),
         },
-        points: VecDeque::new(),
+        lines: Vec::new(),
         not_numeric: 0,
         last_problem: None,
     });
@@ -100,11 +103,11 @@ impl SeriesFeeder {
             }
             match extract(&message.payload, source) {
                 Ok(value) => {
-                    if one.points.len() >= MAX_POINTS {
-                        one.points.pop_front();
-                    }
-                    one.points
-                        .push_back((unix_seconds(message.received_at), value));
+                    push_point(
+                        one,
+                        &message.topic,
+                        (unix_seconds(message.received_at), value),
+                    );
                 }
                 Err(problem) => {
                     one.not_numeric += 1;
@@ -113,6 +116,60 @@ impl SeriesFeeder {
             }
         }
     }
+}
+
+/// Adds a point to the topic's line (making the line if it is new), keeping the series within
+/// [`MAX_TOPICS_PER_SERIES`] lines and [`MAX_POINTS`] points.
+fn push_point(series: &mut Series, topic: &Arc<str>, point: (f64, f64)) {
+    let index = match series
+        .lines
+        .iter()
+        .position(|line| Arc::ptr_eq(&line.topic, topic) || line.topic == *topic)
+    {
+        Some(index) => index,
+        None => {
+            if series.lines.len() >= MAX_TOPICS_PER_SERIES {
+                // The topic heard from least recently makes room.
+                if let Some(quiet) = index_of_min(&series.lines, |line| line.points.back()) {
+                    series.lines.remove(quiet);
+                }
+            }
+            series.lines.push(SeriesLine {
+                topic: topic.clone(),
+                points: VecDeque::new(),
+            });
+            series.lines.len() - 1
+        }
+    };
+    if let Some(line) = series.lines.get_mut(index) {
+        line.points.push_back(point);
+    }
+    if series.point_count() > MAX_POINTS {
+        // The oldest point of the whole series goes, whichever topic it came from.
+        if let Some(oldest) = index_of_min(&series.lines, |line| line.points.front())
+            && let Some(line) = series.lines.get_mut(oldest)
+        {
+            line.points.pop_front();
+            if line.points.is_empty() {
+                series.lines.remove(oldest);
+            }
+        }
+    }
+}
+
+/// The line whose chosen point is the oldest (lines without points first).
+fn index_of_min(
+    lines: &[SeriesLine],
+    point: impl Fn(&SeriesLine) -> Option<&(f64, f64)>,
+) -> Option<usize> {
+    lines
+        .iter()
+        .enumerate()
+        .min_by(|(_, a), (_, b)| {
+            let time = |line| point(line).map_or(f64::NEG_INFINITY, |p: &(f64, f64)| p.0);
+            time(a).total_cmp(&time(b))
+        })
+        .map(|(index, _)| index)
 }
 
 fn unix_seconds(at: SystemTime) -> f64 {
@@ -140,6 +197,13 @@ mod tests {
         )
     }
 
+    fn points(series: &Series, topic: &str) -> Vec<(f64, f64)> {
+        series
+            .line(topic)
+            .map(|line| Vec::from(line.points.clone()))
+            .unwrap_or_default()
+    }
+
     #[test]
     fn matching_messages_become_points_or_problems() {
         let mut store = LogStore::default();
@@ -153,10 +217,11 @@ mod tests {
         );
         feeder.feed(&mut store.series, &message("other", "1", 12));
         let whole = &store.series[0];
-        assert_eq!(Vec::from(whole.points.clone()), vec![(10.0, 21.5)]);
+        assert_eq!(points(whole, "sensors/a/temp"), vec![(10.0, 21.5)]);
+        assert_eq!(whole.lines.len(), 1);
         assert_eq!(whole.not_numeric, 0);
         let field = &store.series[1];
-        assert_eq!(Vec::from(field.points.clone()), vec![(11.0, 3.0)]);
+        assert_eq!(points(field, "sensors/a/json"), vec![(11.0, 3.0)]);
         assert_eq!(field.not_numeric, 1, "21.5 has no field \"value\"");
         assert!(
             field
@@ -196,7 +261,71 @@ mod tests {
         for i in 0..(MAX_POINTS as u64 + 10) {
             feeder.feed(&mut store.series, &message("t", "1", i));
         }
-        assert_eq!(store.series[0].points.len(), MAX_POINTS);
-        assert_eq!(store.series[0].points.front().map(|p| p.0), Some(10.0));
+        assert_eq!(store.series[0].point_count(), MAX_POINTS);
+        assert_eq!(
+            points(&store.series[0], "t").first().map(|p| p.0),
+            Some(10.0)
+        );
+    }
+
+    #[test]
+    fn a_wildcard_series_draws_one_line_per_topic() {
+        let mut store = LogStore::default();
+        add(&mut store, SeriesId(1), "a/+/t", Some("v")).unwrap();
+        let mut feeder = SeriesFeeder::default();
+        for (topic, value, second) in [("a/1/t", 1, 1), ("a/2/t", 20, 2), ("a/1/t", 2, 3)] {
+            feeder.feed(
+                &mut store.series,
+                &message(topic, &format!(r#"{{"v": {value}}}"#), second),
+            );
+        }
+        let series = &store.series[0];
+        let topics: Vec<&str> = series.lines.iter().map(|l| &*l.topic).collect();
+        assert_eq!(
+            topics,
+            vec!["a/1/t", "a/2/t"],
+            "in the order they first appeared"
+        );
+        assert_eq!(points(series, "a/1/t"), vec![(1.0, 1.0), (3.0, 2.0)]);
+        assert_eq!(points(series, "a/2/t"), vec![(2.0, 20.0)]);
+    }
+
+    #[test]
+    fn topics_and_points_stay_bounded_over_all_lines() {
+        let mut store = LogStore::default();
+        add(&mut store, SeriesId(1), "room/+", None).unwrap();
+        let mut feeder = SeriesFeeder::default();
+        // Topic 0 keeps talking; topics 1.. are heard from once each, more of them than the cap.
+        for i in 0..(MAX_TOPICS_PER_SERIES as u64 + 5) {
+            feeder.feed(&mut store.series, &message("room/0", "0", 2 * i));
+            feeder.feed(
+                &mut store.series,
+                &message(&format!("room/{}", i + 1), "1", 2 * i + 1),
+            );
+        }
+        let series = &store.series[0];
+        assert_eq!(series.lines.len(), MAX_TOPICS_PER_SERIES);
+        assert!(series.line("room/0").is_some(), "the busy topic stays");
+        assert!(
+            series.line("room/1").is_none(),
+            "the quietest topic made room"
+        );
+        let last = format!("room/{}", MAX_TOPICS_PER_SERIES + 5);
+        assert!(series.line(&last).is_some(), "the newest topic is there");
+
+        // Points: the oldest go first, whichever topic they belong to.
+        let mut store = LogStore::default();
+        add(&mut store, SeriesId(1), "a/+", None).unwrap();
+        let mut feeder = SeriesFeeder::default();
+        feeder.feed(&mut store.series, &message("a/old", "1", 0));
+        for i in 1..=(MAX_POINTS as u64) {
+            feeder.feed(&mut store.series, &message("a/new", "2", i));
+        }
+        let series = &store.series[0];
+        assert_eq!(series.point_count(), MAX_POINTS);
+        assert!(
+            series.line("a/old").is_none(),
+            "its one point was the oldest"
+        );
     }
 }
