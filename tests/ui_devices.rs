@@ -197,3 +197,64 @@ fn save_and_open_a_scenario_through_the_file_seam() {
         group(h).is_some_and(|g| g.spec.name == "sensors" && g.devices_total == 50)
     });
 }
+
+#[test]
+fn a_group_of_fifty_connecting_is_one_activity_line_and_an_outsider_keeps_its_own() {
+    let (engine, info) = running_broker();
+    let mut harness = devices_window(engine, &info);
+    harness.run_steps(2);
+    let spec = GroupSpec {
+        name: "sensors".to_owned(),
+        count: 50,
+        every: Some(Duration::from_secs(5)),
+        rate: None,
+        ..GroupSpec::default()
+    };
+    let engine = harness.state().engine();
+    engine
+        .send(mqtt_playground::engine::Command::Fleet(
+            mqtt_playground::engine::fleet::FleetCommand::Replace {
+                target: Default::default(),
+                groups: vec![spec],
+                start: true,
+            },
+        ))
+        .expect("the engine takes the command");
+    let device_lines = |h: &Harness<'_, PlaygroundApp>| {
+        h.state()
+            .activity_lines()
+            .iter()
+            .filter(|line| line.contains("client \"sensors-"))
+            .count()
+    };
+    // One line as a rule ("50 devices of "sensors" connected"); a machine so busy that the ramp
+    // stalls for a second may write it in two parts, which still add up to fifty.
+    let summarised = |h: &Harness<'_, PlaygroundApp>| -> u32 {
+        h.state()
+            .activity_lines()
+            .iter()
+            .filter_map(|line| line.strip_suffix(" devices of \"sensors\" connected"))
+            .filter_map(|count| count.parse::<u32>().ok())
+            .sum()
+    };
+    wait_until(&mut harness, "the fifty devices summarised", |h| {
+        summarised(h) == 50
+    });
+    assert_eq!(
+        device_lines(&harness),
+        0,
+        "{:?}",
+        harness.state().activity_lines()
+    );
+
+    // An external client still gets a line of its own.
+    let (_outsider, mut connection) = v4_client(info.tcp, "outsider", |_| {});
+    pump_v4(&mut connection, Duration::from_millis(100));
+    wait_until(&mut harness, "the outsider's own line", |h| {
+        h.state()
+            .activity_lines()
+            .iter()
+            .any(|line| line.starts_with("client \"outsider\" connected"))
+    });
+    assert_eq!(device_lines(&harness), 0);
+}

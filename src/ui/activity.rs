@@ -1,11 +1,14 @@
 //! The activity list: a bounded, newest-last record of what the engine reported, in words.
 
 use std::collections::VecDeque;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use eframe::egui;
 
 use crate::engine::Event;
+use crate::engine::fleet::FleetSnapshot;
+
+use super::device_activity::{DeviceActivity, Shown, Tone as SummaryTone};
 
 /// How many lines the list keeps; older ones are dropped.
 pub const ACTIVITY_LINES: usize = 1000;
@@ -27,6 +30,8 @@ struct Line {
 pub struct Activity {
     lines: VecDeque<Line>,
     started: Instant,
+    /// Folds the app's own devices' connects into a line per group.
+    devices: DeviceActivity,
 }
 
 impl Default for Activity {
@@ -34,6 +39,7 @@ impl Default for Activity {
         Self {
             lines: VecDeque::with_capacity(64),
             started: Instant::now(),
+            devices: DeviceActivity::default(),
         }
     }
 }
@@ -54,6 +60,28 @@ impl Activity {
             _ => Tone::Normal,
         };
         self.push(event.describe(), tone == Tone::Warning, tone == Tone::Good);
+    }
+
+    /// Records a frame's events (oldest first), the app's own devices' connects summarised per group;
+    /// returns when to look again for a summary still being gathered.
+    pub fn record_all(&mut self, events: Vec<Event>, fleet: &FleetSnapshot) -> Option<Duration> {
+        let (shown, again) = self.devices.sort(events, fleet, Instant::now());
+        for line in shown {
+            match line {
+                Shown::Event(event) => self.record(&event),
+                Shown::Summary { text, tone } => self.push(
+                    text,
+                    tone == SummaryTone::Warning,
+                    tone == SummaryTone::Good,
+                ),
+            }
+        }
+        again
+    }
+
+    /// The lines' text, oldest first (for tests).
+    pub fn texts(&self) -> impl Iterator<Item = &str> {
+        self.lines.iter().map(|line| line.text.as_str())
     }
 
     /// Adds a line the window itself wants to say (a failed copy, a refused command).

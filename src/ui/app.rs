@@ -107,6 +107,11 @@ impl PlaygroundApp {
         &self.messages
     }
 
+    /// What the Activity strip says, oldest first (for tests).
+    pub fn activity_lines(&self) -> Vec<String> {
+        self.activity.texts().map(str::to_owned).collect()
+    }
+
     /// Where the Devices panel keeps the scenario it last opened or saved.
     pub fn devices_mut(&mut self) -> &mut DevicesPanel {
         &mut self.devices
@@ -145,10 +150,12 @@ impl eframe::App for PlaygroundApp {
                 );
             }
         }
-        while let Some(event) = self.engine.events().try_next() {
-            self.activity.record(&event);
-        }
+        let events: Vec<_> = std::iter::from_fn(|| self.engine.events().try_next()).collect();
+        // Read after the events, so it lists at least the devices they speak of.
         let snapshot = self.engine.snapshot();
+        if let Some(again) = self.activity.record_all(events, &snapshot.fleet) {
+            ui.ctx().request_repaint_after(again);
+        }
 
         egui::Panel::top("title").show(ui, |ui| {
             ui.horizontal(|ui| {

@@ -5,6 +5,7 @@ pub mod app;
 pub mod broker_panel;
 pub mod clients_panel;
 pub mod connect_card;
+pub mod device_activity;
 pub mod devices;
 pub mod file_dialog;
 pub mod format;
