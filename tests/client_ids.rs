@@ -284,3 +284,76 @@ fn ids_that_cannot_be_served_get_client_identifier_not_valid_and_others_still_co
     // The broker is still there for everyone else.
     let (_c, _conn) = v4_client(info.tcp, "after-refusals", |_| {});
 }
+
+#[test]
+fn a_v5_message_with_properties_reaches_v4_subscribers_and_breaks_nothing() {
+    use rumqttc::v5::mqttbytes::QoS as QoS5;
+    use rumqttc::v5::mqttbytes::v5::{
+        LastWill as LastWill5, LastWillProperties, PublishProperties,
+    };
+    let (_engine, info) = running_broker();
+    let (sub, mut sub_conn) = v4_client(info.tcp, "old-sub", |_| {});
+    sub.subscribe("mixed/#", QoS::AtLeastOnce).unwrap();
+    wait_v4_suback(&mut sub_conn);
+    let (publisher, pub_conn) = v5::client(info.tcp, "new-pub", |o| {
+        // A will with properties becomes a publish with properties too.
+        let will_properties = LastWillProperties {
+            delay_interval: None,
+            payload_format_indicator: None,
+            message_expiry_interval: None,
+            content_type: Some("text/plain".into()),
+            response_topic: None,
+            correlation_data: None,
+            user_properties: vec![],
+        };
+        o.set_last_will(LastWill5::new(
+            "mixed/will",
+            "gone",
+            QoS5::AtLeastOnce,
+            false,
+            Some(will_properties),
+        ));
+    });
+    let props = PublishProperties {
+        user_properties: vec![("k".into(), "v".into())],
+        ..Default::default()
+    };
+    publisher
+        .publish_with_properties("mixed/1", QoS5::AtLeastOnce, false, "hi", props)
+        .unwrap();
+    let mut pub_conn = pub_conn;
+    v5::pump(&mut pub_conn, Duration::from_millis(300));
+    // Before the fix rumqttd's 3.1.1 encoder panicked on the properties, which cut the subscriber
+    // off and left its id poisoned: its next CONNECT shut the 3.1.1 listener for everyone.
+    let got = receive_v4(&mut sub_conn, 1);
+    assert_eq!(got.first().map(|r| r.payload.as_slice()), Some(&b"hi"[..]));
+    drop(pub_conn);
+    let got = receive_v4(&mut sub_conn, 1);
+    assert_eq!(got.first().map(|r| r.topic.as_str()), Some("mixed/will"));
+    drop(sub_conn);
+    let again = try_v4_connect(info.tcp, "old-sub", |_| {}).map(|_| ());
+    let other = try_v4_connect(info.tcp, "someone-else", |_| {}).map(|_| ());
+    assert!(again.is_ok() && other.is_ok(), "{again:?} {other:?}");
+}
+
+#[test]
+fn a_client_sending_a_packet_only_servers_send_is_dropped_and_breaks_nothing() {
+    use std::io::{Read, Write};
+    let (_engine, info) = running_broker();
+    let connect = raw_connect("MQTT", 5, 0x02, "rogue");
+    let mut stream = std::net::TcpStream::connect(info.tcp).unwrap();
+    stream.set_read_timeout(Some(PATIENCE)).unwrap();
+    stream.write_all(&connect).unwrap();
+    let mut connack = [0u8; 3];
+    stream.read_exact(&mut connack).unwrap();
+    assert_eq!(connack[0], 0x20);
+    // A CONNACK from the client: rumqttd's MQTT 5 decoder panicked on it before the fix.
+    stream.write_all(&[0x20, 0x03, 0x00, 0x00, 0x00]).unwrap();
+    let mut rest = Vec::new();
+    let _ = stream.read_to_end(&mut rest);
+    // The same id again, and anyone else, still get in.
+    let answer = raw_exchange(info.tcp, &connect);
+    assert_eq!(answer.first(), Some(&0x20));
+    assert_eq!(answer.get(3), Some(&0x00), "CONNACK success: {answer:02X?}");
+    let (_c, _conn) = v5::client(info.tcp, "after-rogue", |_| {});
+}

@@ -8,7 +8,6 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use rumqttd::protocol::{v4::V4, v5::V5};
 use rumqttd::{ConnectionSettings, LinkType, RouterConfig, Server, ServerSettings};
 use tokio::runtime::Runtime;
 use tokio::sync::watch;
@@ -16,6 +15,7 @@ use tokio::sync::watch;
 use super::clients::ClientRegistry;
 use super::events::EventSink;
 use super::front_door::{self, FrontDoor};
+use super::internal_protocol::{SafeV4, SafeV5};
 use super::settings::{BrokerSettings, SettingsError};
 
 /// Which of the broker's user-facing listeners an error is about.
@@ -257,12 +257,12 @@ impl BrokerHost {
                 Box::pin(async move {
                     let result = match protocol {
                         InternalProtocol::V4 => {
-                            Server::new(server_settings, router_tx, V4)
+                            Server::new(server_settings, router_tx, SafeV4)
                                 .start(LinkType::Remote)
                                 .await
                         }
                         InternalProtocol::V5 => {
-                            Server::new(server_settings, router_tx, V5)
+                            Server::new(server_settings, router_tx, SafeV5)
                                 .start(LinkType::Remote)
                                 .await
                         }
