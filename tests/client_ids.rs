@@ -357,3 +357,53 @@ fn a_client_sending_a_packet_only_servers_send_is_dropped_and_breaks_nothing() {
     assert_eq!(answer.get(3), Some(&0x00), "CONNACK success: {answer:02X?}");
     let (_c, _conn) = v5::client(info.tcp, "after-rogue", |_| {});
 }
+
+#[test]
+fn a_persistent_session_cannot_take_the_router_down_with_a_shared_subscription() {
+    let (_engine, info) = running_broker();
+    let (sub, mut sub_conn) = v4_client(info.tcp, "share-sub", |o| {
+        o.set_clean_session(false);
+        o.set_manual_acks(true);
+    });
+    sub.subscribe("$share/g/jobs", QoS::AtLeastOnce).unwrap();
+    // Refused (the fix: the connection closes) or acknowledged.
+    let deadline = std::time::Instant::now() + PATIENCE;
+    while std::time::Instant::now() < deadline {
+        match sub_conn.recv_timeout(Duration::from_millis(100)) {
+            Ok(Ok(rumqttc::Event::Incoming(rumqttc::Packet::SubAck(_)))) | Ok(Err(_)) => break,
+            _ => {}
+        }
+    }
+    // Before the fix: SUBACK, then a message left unacknowledged and a vanished client made the
+    // router thread panic ("group must exists"), and no client was ever served again.
+    let (publisher, mut pub_conn) = v4_client(info.tcp, "share-pub", |_| {});
+    publisher
+        .publish("jobs", QoS::AtLeastOnce, false, "job 1")
+        .unwrap();
+    pump_v4(&mut pub_conn, Duration::from_millis(100));
+    // The subscriber is either refused (the fix) or holds the message unacknowledged.
+    let _ = receive_v4_for(&mut sub_conn, Duration::from_millis(500));
+    drop(sub_conn);
+    // The same persistent session again: the router ends the old one whichever way it went.
+    let again = try_v4_connect(info.tcp, "share-sub", |o| {
+        o.set_clean_session(false);
+    })
+    .map(|_| ());
+    assert!(again.is_ok(), "the session reconnects: {again:?}");
+    let (c, mut conn) = v4_client(info.tcp, "after-share", |_| {});
+    c.subscribe("x", QoS::AtMostOnce).unwrap();
+    wait_v4_suback(&mut conn);
+    // A clean session may still share subscriptions.
+    let (shared, mut shared_conn) = v4_client(info.tcp, "clean-share", |_| {});
+    shared.subscribe("$share/g/jobs", QoS::AtLeastOnce).unwrap();
+    wait_v4_suback(&mut shared_conn);
+    publisher
+        .publish("jobs", QoS::AtLeastOnce, false, "job 2")
+        .unwrap();
+    pump_v4(&mut pub_conn, Duration::from_millis(100));
+    let got = receive_v4(&mut shared_conn, 1);
+    assert_eq!(
+        got.first().map(|r| r.payload.as_slice()),
+        Some(&b"job 2"[..])
+    );
+}

@@ -257,12 +257,12 @@ impl BrokerHost {
                 Box::pin(async move {
                     let result = match protocol {
                         InternalProtocol::V4 => {
-                            Server::new(server_settings, router_tx, SafeV4)
+                            Server::new(server_settings, router_tx, SafeV4::default())
                                 .start(LinkType::Remote)
                                 .await
                         }
                         InternalProtocol::V5 => {
-                            Server::new(server_settings, router_tx, SafeV5)
+                            Server::new(server_settings, router_tx, SafeV5::default())
                                 .start(LinkType::Remote)
                                 .await
                         }

@@ -8,6 +8,13 @@
 //!   the topic that way. MQTT 3.1.1 has no properties, so they are dropped for those clients.
 //! - `V5::read_mut` hits `unreachable!` for a CONNACK or UNSUBACK with a body, packets only a server
 //!   sends. Packets a client must never send are refused as a protocol error, for both versions.
+//!
+//! One panic in the router thread is reachable too, and it stops the broker for good (the router
+//! lives as long as the app): a persistent session (clean session off) that subscribed to a shared
+//! subscription (`$share/group/filter`) and disconnects with a QoS 1/2 message in flight hits
+//! `expect("group must exists")`. Persistent sessions may therefore not subscribe to `$share/…`:
+//! such a SUBSCRIBE closes the connection. (Each connection gets its own copy of the codec, so the
+//! session flag read from its CONNECT is per connection.)
 
 use bytes::BytesMut;
 use rumqttd::protocol::{Error, Packet, Protocol, v4::V4, v5::V5};
@@ -23,14 +30,35 @@ fn refuse_server_only(stream: &BytesMut) -> Result<(), Error> {
     }
 }
 
+/// Remembers whether the connection's session is persistent and refuses what would crash the router.
+fn check_client_packet(persistent_session: &mut bool, packet: Packet) -> Result<Packet, Error> {
+    match &packet {
+        Packet::Connect(connect, ..) => *persistent_session = !connect.clean_session,
+        Packet::Subscribe(subscribe, _)
+            if *persistent_session
+                && subscribe
+                    .filters
+                    .iter()
+                    .any(|filter| filter.path.starts_with("$share/")) =>
+        {
+            return Err(Error::InvalidProtocol);
+        }
+        _ => {}
+    }
+    Ok(packet)
+}
+
 /// MQTT 3.1.1 for the internal listener: packets from MQTT 5 clients lose their properties.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct SafeV4;
+pub struct SafeV4 {
+    persistent_session: bool,
+}
 
 impl Protocol for SafeV4 {
     fn read_mut(&mut self, stream: &mut BytesMut, max_size: usize) -> Result<Packet, Error> {
         refuse_server_only(stream)?;
-        V4.read_mut(stream, max_size)
+        let packet = V4.read_mut(stream, max_size)?;
+        check_client_packet(&mut self.persistent_session, packet)
     }
 
     fn write(&self, packet: Packet, write: &mut BytesMut) -> Result<usize, Error> {
@@ -40,12 +68,15 @@ impl Protocol for SafeV4 {
 
 /// MQTT 5 for the internal listener.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct SafeV5;
+pub struct SafeV5 {
+    persistent_session: bool,
+}
 
 impl Protocol for SafeV5 {
     fn read_mut(&mut self, stream: &mut BytesMut, max_size: usize) -> Result<Packet, Error> {
         refuse_server_only(stream)?;
-        V5.read_mut(stream, max_size)
+        let packet = V5.read_mut(stream, max_size)?;
+        check_client_packet(&mut self.persistent_session, packet)
     }
 
     fn write(&self, packet: Packet, write: &mut BytesMut) -> Result<usize, Error> {
@@ -97,7 +128,7 @@ mod tests {
     #[test]
     fn a_v5_publish_reaches_a_v4_client_without_its_properties() {
         let mut out = BytesMut::new();
-        SafeV4
+        SafeV4::default()
             .write(publish_with_user_property(), &mut out)
             .unwrap();
         let Ok(Packet::Publish(read, None)) = V4.read_mut(&mut out, usize::MAX) else {
@@ -112,7 +143,7 @@ mod tests {
     #[test]
     fn a_v5_publish_keeps_its_properties_for_v5_clients() {
         let mut out = BytesMut::new();
-        SafeV5
+        SafeV5::default()
             .write(publish_with_user_property(), &mut out)
             .unwrap();
         let Ok(Packet::Publish(_, Some(properties))) = V5.read_mut(&mut out, usize::MAX) else {
@@ -130,14 +161,62 @@ mod tests {
             &[0xD0, 0x00][..],                         // PINGRESP
         ] {
             let mut stream = BytesMut::from(packet);
-            assert!(SafeV5.read_mut(&mut stream, 1024).is_err(), "{packet:02X?}");
+            assert!(
+                SafeV5::default().read_mut(&mut stream, 1024).is_err(),
+                "{packet:02X?}"
+            );
             let mut stream = BytesMut::from(packet);
-            assert!(SafeV4.read_mut(&mut stream, 1024).is_err(), "{packet:02X?}");
+            assert!(
+                SafeV4::default().read_mut(&mut stream, 1024).is_err(),
+                "{packet:02X?}"
+            );
         }
         let mut ping = BytesMut::from(&[0xC0, 0x00][..]);
         assert!(matches!(
-            SafeV5.read_mut(&mut ping, 1024),
+            SafeV5::default().read_mut(&mut ping, 1024),
             Ok(Packet::PingReq(_))
         ));
+    }
+
+    #[test]
+    fn a_persistent_session_may_not_subscribe_to_a_shared_subscription() {
+        let connect = |clean: bool| {
+            let connect = rumqttd::protocol::Connect {
+                keep_alive: 30,
+                client_id: "c".to_owned(),
+                clean_session: clean,
+            };
+            let mut out = BytesMut::new();
+            V4.write(Packet::Connect(connect, None, None, None, None), &mut out)
+                .unwrap();
+            out
+        };
+        let subscribe = |path: &str| {
+            let filter = rumqttd::protocol::Filter {
+                path: path.to_owned(),
+                qos: rumqttd::protocol::QoS::AtLeastOnce,
+                nolocal: false,
+                preserve_retain: false,
+                retain_forward_rule: rumqttd::protocol::RetainForwardRule::OnEverySubscribe,
+            };
+            let subscribe = rumqttd::protocol::Subscribe {
+                pkid: 1,
+                filters: vec![filter],
+            };
+            let mut out = BytesMut::new();
+            V4.write(Packet::Subscribe(subscribe, None), &mut out)
+                .unwrap();
+            out
+        };
+        for (clean, path, allowed) in [
+            (false, "$share/g/jobs", false),
+            (false, "jobs/#", true),
+            (true, "$share/g/jobs", true),
+        ] {
+            let mut codec = SafeV4::default();
+            assert!(codec.read_mut(&mut connect(clean), 1 << 20).is_ok());
+            let outcome = codec.read_mut(&mut subscribe(path), 1 << 20);
+            assert_eq!(outcome.is_ok(), allowed, "clean {clean}, {path}");
+        }
     }
 }
