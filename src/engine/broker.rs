@@ -15,6 +15,7 @@ use tokio::sync::watch;
 use super::clients::ClientRegistry;
 use super::events::EventSink;
 use super::front_door::{self, FrontDoor};
+use super::internal_listener_check::{ListenerOwner, listener_owner};
 use super::internal_protocol::{SafeV4, SafeV5};
 use super::settings::{BrokerSettings, SettingsError};
 
@@ -282,7 +283,8 @@ impl BrokerHost {
         ready_by: Instant,
     ) -> Result<SocketAddr, BrokerError> {
         // rumqttd binds inside `Server::start` and cannot report a port the OS chose, so a free
-        // port is found first; another program grabbing it in between is retried.
+        // port is found first; another program grabbing it in between is detected (on Linux) and
+        // retried.
         let mut last_error = String::new();
         for _attempt in 0..5 {
             let addr = free_loopback_port().map_err(|e| BrokerError::Internal(e.to_string()))?;
@@ -302,7 +304,21 @@ impl BrokerHost {
                     break;
                 }
                 if tokio::net::TcpStream::connect(addr).await.is_ok() {
-                    return Ok(addr);
+                    // The port answers, but perhaps a program that took it first: never forward to that.
+                    match listener_owner(addr.port()) {
+                        ListenerOwner::ThisProcess | ListenerOwner::Unknown => return Ok(addr),
+                        ListenerOwner::AnotherProcess => {
+                            task.abort();
+                            last_error = format!(
+                                "another program took its loopback port {} first",
+                                addr.port()
+                            );
+                            tracing::warn!("{last_error}; trying another port");
+                            break;
+                        }
+                        // It closed right after answering: look again.
+                        ListenerOwner::Nobody => {}
+                    }
                 }
                 if Instant::now() > ready_by {
                     task.abort();
