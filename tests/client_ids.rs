@@ -407,3 +407,19 @@ fn a_persistent_session_cannot_take_the_router_down_with_a_shared_subscription()
         Some(&b"job 2"[..])
     );
 }
+
+#[test]
+fn a_client_without_keep_alive_connects() {
+    let (_engine, info) = running_broker();
+    // rumqttd refuses keep-alive 0 without a CONNACK; Mosquitto accepts it, and so does the app.
+    let outcome = try_v4_connect(info.tcp, "no-keep-alive", |o| {
+        o.set_keep_alive(Duration::ZERO);
+    })
+    .map(|_| ());
+    assert!(outcome.is_ok(), "{outcome:?}");
+    let outcome = try_v4_connect(info.tcp, "no/keep-alive", |o| {
+        o.set_keep_alive(Duration::ZERO);
+    })
+    .map(|_| ());
+    assert!(outcome.is_ok(), "{outcome:?}");
+}

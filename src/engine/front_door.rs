@@ -408,7 +408,7 @@ async fn handle_client<R, W>(
                 .connections_refused
                 .fetch_add(1, Ordering::Relaxed);
             door.events.send(refused(
-            "the broker closed the connection without accepting it (see Known limits in the README: keep-alive 0 and some client ids are refused)".to_owned(),
+            "the broker closed the connection without accepting it (see Known limits in the README)".to_owned(),
             ))
         }
         PumpEnd::ClientClosed { .. } => {}
