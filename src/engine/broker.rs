@@ -8,7 +8,6 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use rumqttd::protocol::{v4::V4, v5::V5};
 use rumqttd::{ConnectionSettings, LinkType, RouterConfig, Server, ServerSettings};
 use tokio::runtime::Runtime;
 use tokio::sync::watch;
@@ -16,6 +15,8 @@ use tokio::sync::watch;
 use super::clients::ClientRegistry;
 use super::events::EventSink;
 use super::front_door::{self, FrontDoor};
+use super::internal_listener_check::{ListenerOwner, listener_owner};
+use super::internal_protocol::{SafeV4, SafeV5};
 use super::settings::BrokerSettings;
 
 // Still reachable as `engine::broker::…` for code written before the error types had a file of their own.
@@ -199,12 +200,12 @@ impl BrokerHost {
                 Box::pin(async move {
                     let result = match protocol {
                         InternalProtocol::V4 => {
-                            Server::new(server_settings, router_tx, V4)
+                            Server::new(server_settings, router_tx, SafeV4::default())
                                 .start(LinkType::Remote)
                                 .await
                         }
                         InternalProtocol::V5 => {
-                            Server::new(server_settings, router_tx, V5)
+                            Server::new(server_settings, router_tx, SafeV5::default())
                                 .start(LinkType::Remote)
                                 .await
                         }
@@ -224,7 +225,8 @@ impl BrokerHost {
         ready_by: Instant,
     ) -> Result<SocketAddr, BrokerError> {
         // rumqttd binds inside `Server::start` and cannot report a port the OS chose, so a free
-        // port is found first; another program grabbing it in between is retried.
+        // port is found first; another program grabbing it in between is detected (on Linux) and
+        // retried.
         let mut last_error = String::new();
         for _attempt in 0..5 {
             let addr = free_loopback_port().map_err(|e| BrokerError::Internal(e.to_string()))?;
@@ -244,7 +246,21 @@ impl BrokerHost {
                     break;
                 }
                 if tokio::net::TcpStream::connect(addr).await.is_ok() {
-                    return Ok(addr);
+                    // The port answers, but perhaps a program that took it first: never forward to that.
+                    match listener_owner(addr.port()) {
+                        ListenerOwner::ThisProcess | ListenerOwner::Unknown => return Ok(addr),
+                        ListenerOwner::AnotherProcess => {
+                            task.abort();
+                            last_error = format!(
+                                "another program took its loopback port {} first",
+                                addr.port()
+                            );
+                            tracing::warn!("{last_error}; trying another port");
+                            break;
+                        }
+                        // It closed right after answering: look again.
+                        ListenerOwner::Nobody => {}
+                    }
                 }
                 if Instant::now() > ready_by {
                     task.abort();

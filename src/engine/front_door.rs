@@ -10,6 +10,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 
+use super::client_id;
 use super::clients::{ClientEntry, ClientRegistry, Transport};
 use super::events::{Event, EventSink};
 use super::mqtt_wire::{
@@ -272,6 +273,19 @@ async fn handle_client<R, W>(
             }
         }
     };
+    // rumqttd's router refuses some legal client ids in a way that poisons its listener: escape them.
+    let connect_bytes = match client_id::connect_for_router(&info, connect_bytes) {
+        Ok(bytes) => bytes,
+        Err(problem) => {
+            door.registry
+                .totals
+                .connections_refused
+                .fetch_add(1, Ordering::Relaxed);
+            door.events.send(refused(problem.to_string()));
+            refuse(&mut client_wr, info.version, Refusal::ClientIdNotValid).await;
+            return;
+        }
+    };
     // Registered before the broker hears of it, so a stop in progress waits for this connection too.
     let registration =
         door.registry
@@ -394,7 +408,7 @@ async fn handle_client<R, W>(
                 .connections_refused
                 .fetch_add(1, Ordering::Relaxed);
             door.events.send(refused(
-            "the broker closed the connection without accepting it (see Known limits in the README: keep-alive 0 and some client ids are refused)".to_owned(),
+            "the broker closed the connection without accepting it (see Known limits in the README)".to_owned(),
             ))
         }
         PumpEnd::ClientClosed { .. } => {}

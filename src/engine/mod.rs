@@ -3,11 +3,14 @@
 
 pub mod broker;
 pub mod broker_error;
+pub mod client_id;
 pub mod clients;
 pub mod connect_info;
 pub mod events;
 pub mod fleet;
 pub mod front_door;
+pub mod internal_listener_check;
+pub mod internal_protocol;
 pub mod monitor;
 pub mod mqtt_wire;
 pub mod settings;

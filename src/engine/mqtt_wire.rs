@@ -498,16 +498,18 @@ pub enum Refusal {
     NotAuthorized,
     UnsupportedProtocolVersion,
     ServerUnavailable,
+    ClientIdNotValid,
 }
 
 /// The CONNACK bytes refusing with that reason, in the client's protocol's encoding:
-/// v3.1/3.1.1: [0x20, 0x02, 0x00, code] with codes 1 unacceptable protocol version, 3 server unavailable, 4 bad user name or password, 5 not authorized;
-/// v5: [0x20, 0x03, 0x00, reason, 0x00] with reasons 0x84 unsupported protocol version, 0x88 server unavailable, 0x86 bad user name or password, 0x87 not authorized.
+/// v3.1/3.1.1: [0x20, 0x02, 0x00, code] with codes 1 unacceptable protocol version, 2 identifier rejected, 3 server unavailable, 4 bad user name or password, 5 not authorized;
+/// v5: [0x20, 0x03, 0x00, reason, 0x00] with reasons 0x84 unsupported protocol version, 0x85 client identifier not valid, 0x88 server unavailable, 0x86 bad user name or password, 0x87 not authorized.
 pub fn connack_refusal(version: ProtocolVersion, why: Refusal) -> Vec<u8> {
     match version {
         ProtocolVersion::V31 | ProtocolVersion::V311 => {
             let code = match why {
                 Refusal::UnsupportedProtocolVersion => 0x01,
+                Refusal::ClientIdNotValid => 0x02,
                 Refusal::ServerUnavailable => 0x03,
                 Refusal::BadCredentials => 0x04,
                 Refusal::NotAuthorized => 0x05,
@@ -518,6 +520,7 @@ pub fn connack_refusal(version: ProtocolVersion, why: Refusal) -> Vec<u8> {
         ProtocolVersion::V5 => {
             let reason = match why {
                 Refusal::UnsupportedProtocolVersion => 0x84,
+                Refusal::ClientIdNotValid => 0x85,
                 Refusal::BadCredentials => 0x86,
                 Refusal::NotAuthorized => 0x87,
                 Refusal::ServerUnavailable => 0x88,
@@ -1441,6 +1444,7 @@ mod tests {
         use Refusal::*;
         let cases = [
             (UnsupportedProtocolVersion, 0x01, 0x84),
+            (ClientIdNotValid, 0x02, 0x85),
             (ServerUnavailable, 0x03, 0x88),
             (BadCredentials, 0x04, 0x86),
             (NotAuthorized, 0x05, 0x87),

@@ -1,0 +1,160 @@
+//! Checks that the program listening on an internal loopback port is this one, not one that took the port first.
+//!
+//! rumqttd binds its listeners itself and cannot be handed a socket, so the broker picks a free
+//! loopback port, releases it and lets rumqttd bind it. Another local program could take the port
+//! in between; rumqttd's bind then fails, but a connection to the port would reach that program,
+//! which would receive every CONNECT the front door forwards (passwords included). On Linux the
+//! broker therefore checks, once the port answers, that every socket listening on it is one of
+//! this process's own (the socket inodes in /proc/net/tcp and /proc/net/tcp6 against the ones in
+//! /proc/self/fd), and tries another port otherwise. Other systems cannot be checked this way; the
+//! README lists that as a known limit.
+
+/// Who listens on a loopback port.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ListenerOwner {
+    /// Every listening socket on the port belongs to this process.
+    ThisProcess,
+    /// Some listening socket on the port belongs to another process.
+    AnotherProcess,
+    /// Nothing listens on the port.
+    Nobody,
+    /// This system offers no way to tell.
+    Unknown,
+}
+
+/// Who listens on `port` (on any local address, IPv4 or IPv6).
+#[cfg(target_os = "linux")]
+pub fn listener_owner(port: u16) -> ListenerOwner {
+    let ours = match own_socket_inodes() {
+        Ok(inodes) => inodes,
+        Err(err) => {
+            tracing::warn!(%err, "could not list this process's sockets");
+            return ListenerOwner::Unknown;
+        }
+    };
+    let mut listening = Vec::new();
+    for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
+        // tcp6 is missing when IPv6 is disabled: nothing listens there then.
+        if let Ok(text) = std::fs::read_to_string(table) {
+            listening.extend(listening_inodes(&text, port));
+        }
+    }
+    if listening.is_empty() {
+        ListenerOwner::Nobody
+    } else if listening.iter().all(|inode| ours.contains(inode)) {
+        ListenerOwner::ThisProcess
+    } else {
+        ListenerOwner::AnotherProcess
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+pub fn listener_owner(_port: u16) -> ListenerOwner {
+    ListenerOwner::Unknown
+}
+
+/// Inodes of the sockets this process holds open.
+#[cfg(target_os = "linux")]
+fn own_socket_inodes() -> std::io::Result<std::collections::HashSet<u64>> {
+    let mut inodes = std::collections::HashSet::new();
+    for entry in std::fs::read_dir("/proc/self/fd")? {
+        // A descriptor closed while the directory is read is simply skipped.
+        let Ok(target) = entry.and_then(|e| std::fs::read_link(e.path())) else {
+            continue;
+        };
+        let target = target.to_string_lossy();
+        if let Some(inode) = target
+            .strip_prefix("socket:[")
+            .and_then(|rest| rest.strip_suffix(']'))
+            .and_then(|digits| digits.parse().ok())
+        {
+            inodes.insert(inode);
+        }
+    }
+    Ok(inodes)
+}
+
+/// TCP state "LISTEN" in /proc/net/tcp.
+const TCP_LISTEN: &str = "0A";
+
+/// The inodes of the sockets listening on `port` in a /proc/net/tcp or tcp6 table.
+///
+/// Each line after the header reads `sl local_address rem_address st tx:rx tr:when retrnsmt uid
+/// timeout inode ...`, with `local_address` as `HEXADDR:HEXPORT`.
+fn listening_inodes(table: &str, port: u16) -> Vec<u64> {
+    table
+        .lines()
+        .skip(1)
+        .filter_map(|line| {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            let local = fields.get(1)?;
+            let state = fields.get(3)?;
+            let inode = fields.get(9)?.parse().ok()?;
+            let (_, hex_port) = local.rsplit_once(':')?;
+            let local_port = u16::from_str_radix(hex_port, 16).ok()?;
+            (*state == TCP_LISTEN && local_port == port).then_some(inode)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TABLE: &str = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
+   0: 0100007F:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 4242 1 0000000000000000 100 0 0 10 0
+   1: 0100007F:1F90 0100007F:C350 01 00000000:00000000 00:00000000 00000000     0        0 4343 1 0000000000000000 20 4 30 10 -1
+   2: 00000000:0050 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 4444 1 0000000000000000 100 0 0 10 0
+";
+
+    #[test]
+    fn only_listening_sockets_on_the_port_are_read() {
+        assert_eq!(listening_inodes(TABLE, 8080), vec![4242]);
+        assert_eq!(listening_inodes(TABLE, 80), vec![4444]);
+        assert!(listening_inodes(TABLE, 1883).is_empty());
+        assert!(listening_inodes("garbage\nmore garbage", 8080).is_empty());
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_listener_of_this_process_is_recognised() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        assert_eq!(listener_owner(port), ListenerOwner::ThisProcess);
+        drop(listener);
+        assert_eq!(listener_owner(port), ListenerOwner::Nobody);
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_listener_of_another_process_is_recognised() {
+        use std::io::{BufRead, BufReader};
+        use std::process::{Command, Stdio};
+        // Another process (python, as any local program could) takes a loopback port and says which.
+        let script = "import socket,sys\ns=socket.socket()\ns.bind(('127.0.0.1',0))\ns.listen()\nprint(s.getsockname()[1],flush=True)\nsys.stdin.read()";
+        let Ok(mut child) = Command::new("python3")
+            .args(["-c", script])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+        else {
+            // Under CI every outside tool must be there (the project's rule for tests that need one).
+            assert!(
+                std::env::var("CI").as_deref() != Ok("true"),
+                "python3 is missing, and under CI=true it must be installed"
+            );
+            eprintln!("SKIPPED: python3 is not installed, so no other process could listen");
+            return;
+        };
+        let mut line = String::new();
+        if let Some(stdout) = child.stdout.take() {
+            let _ = BufReader::new(stdout).read_line(&mut line);
+        }
+        let port: u16 = line.trim().parse().expect("python printed its port");
+        let owner = listener_owner(port);
+        drop(child.stdin.take());
+        let _ = child.kill();
+        let _ = child.wait();
+        assert_eq!(owner, ListenerOwner::AnotherProcess);
+    }
+}
