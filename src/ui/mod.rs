@@ -6,6 +6,7 @@ pub mod broker_panel;
 pub mod clients_panel;
 pub mod connect_card;
 pub mod devices_panel;
+pub mod diagnostics;
 pub mod file_dialog;
 pub mod format;
 pub mod frame_timer;
