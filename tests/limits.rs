@@ -40,7 +40,7 @@ fn devices(name: &str, count: u32) -> GroupSpec {
         name: name.to_owned(),
         count,
         topic: "limits/{group}/{n}".to_owned(),
-        payload: "x".to_owned(),
+        payload: "1".to_owned(),
         every: Some(Duration::from_secs(5)),
         ..GroupSpec::default()
     }

@@ -150,7 +150,10 @@ impl Capacity {
 
     /// Whether `demand` fits; if not, a message naming the limit and what to do.
     pub fn check(&self, demand: &Demand) -> Result<(), CapacityError> {
-        let devices = demand.embedded_devices + demand.external_devices;
+        // The open files first: the default cap follows from them, and their message says more.
+        if let Some(limit) = self.open_files {
+            self.check_open_files(demand, limit)?;
+        }
         if let Some(cap) = demand.connection_cap {
             let connections = demand.embedded_devices + demand.external_clients;
             if connections > cap as u64 {
@@ -162,9 +165,15 @@ impl Capacity {
                 });
             }
         }
-        let Some(limit) = self.open_files else {
-            return Ok(());
-        };
+        Ok(())
+    }
+
+    fn check_open_files(
+        &self,
+        demand: &Demand,
+        limit: OpenFilesLimit,
+    ) -> Result<(), CapacityError> {
+        let devices = demand.embedded_devices + demand.external_devices;
         let needed = self.reserve
             + demand.embedded_devices * PER_EMBEDDED_DEVICE
             + demand.external_devices * PER_EXTERNAL_DEVICE
