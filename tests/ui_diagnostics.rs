@@ -14,7 +14,7 @@ use mqtt_playground::ui::PlaygroundApp;
 
 fn window(engine: Engine, settings: BrokerSettings) -> Harness<'static, PlaygroundApp> {
     Harness::builder()
-        .with_size([1280.0, 1000.0])
+        .with_size([1280.0, 1400.0])
         .build_eframe(move |_cc| PlaygroundApp::new(engine, settings))
 }
 

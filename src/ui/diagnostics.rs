@@ -13,6 +13,23 @@ pub fn ui(ui: &mut egui::Ui, snapshot: &Snapshot) -> Option<String> {
     egui::CollapsingHeader::new("Diagnostics")
         .default_open(false)
         .show(ui, |ui| {
+            if ui
+                .button("Copy diagnostics")
+                .on_hover_text(
+                    "Copies version, system, ports, limits, counts and recent problems (never the password), for a bug report",
+                )
+                .clicked()
+            {
+                let problems = crate::logging::recent_problems();
+                let text = report(&DiagnosticsInput {
+                    snapshot,
+                    capacity: &snapshot.limits,
+                    log_folder: crate::logging::log_folder(),
+                    recent_problems: &problems,
+                });
+                ui.ctx().copy_text(text);
+                copied = Some("copied: diagnostics".to_owned());
+            }
             egui::Grid::new("diagnostics-figures")
                 .num_columns(2)
                 .show(ui, |ui| {
@@ -62,23 +79,6 @@ pub fn ui(ui: &mut egui::Ui, snapshot: &Snapshot) -> Option<String> {
                     };
                     ui.end_row();
                 });
-            if ui
-                .button("Copy diagnostics")
-                .on_hover_text(
-                    "Copies version, system, ports, limits, counts and recent problems (never the password), for a bug report",
-                )
-                .clicked()
-            {
-                let problems = crate::logging::recent_problems();
-                let text = report(&DiagnosticsInput {
-                    snapshot,
-                    capacity: &snapshot.limits,
-                    log_folder: crate::logging::log_folder(),
-                    recent_problems: &problems,
-                });
-                ui.ctx().copy_text(text);
-                copied = Some("copied: diagnostics".to_owned());
-            }
         });
     copied
 }
