@@ -123,30 +123,33 @@ impl<S: tracing::Subscriber> Layer<S> for QuietRumqttd {
 
 /// True for rumqttd's lines about connections that ended the ordinary way.
 fn is_rumqttd_chatter(message: &str) -> bool {
-    const CHATTER: [&str; 5] = [
+    const CHATTER: [&str; 6] = [
         "is already gone",
         "router-drop",
         "connection-stop",
         "disconnected",
         "Connection is already disconnected",
+        // A connection closed before its CONNECT: the broker's own readiness check at start.
+        "connection closed by peer",
     ];
     CHATTER.iter().any(|c| message.contains(c))
 }
 
+/// An event's message followed by its other fields (`error=…`), as one line.
 #[derive(Default)]
 struct MessageText(String);
 
 impl Visit for MessageText {
     fn record_str(&mut self, field: &Field, value: &str) {
-        if field.name() == "message" {
-            self.0.push_str(value);
-        }
+        self.record_debug(field, &format_args!("{value}"));
     }
 
     fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+        use std::fmt::Write as _;
         if field.name() == "message" {
-            use std::fmt::Write as _;
             let _ = write!(self.0, "{value:?}");
+        } else {
+            let _ = write!(self.0, " {}={value:?}", field.name());
         }
     }
 }
@@ -181,6 +184,9 @@ mod tests {
     fn rumqttds_disconnect_noise_is_recognised() {
         assert!(is_rumqttd_chatter("no-connection id 7 is already gone"));
         assert!(is_rumqttd_chatter("router-drop"));
+        assert!(is_rumqttd_chatter(
+            "Error while handling MQTT connect packet error=Network(Io(Custom { kind: ConnectionAborted, error: \"connection closed by peer\" }))"
+        ));
         assert!(!is_rumqttd_chatter("no space for new connection"));
         assert!(!is_rumqttd_chatter("Invalid client_id: x"));
     }

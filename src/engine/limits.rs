@@ -220,13 +220,14 @@ pub struct Demand {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CapacityError {
     #[error(
-        "{} devices{} need about {} open files, but this computer allows MQTT Playground {}; {}, or run at most {} more devices",
+        "{} devices{} need about {} open files, but this computer allows MQTT Playground {}; {}, or run at most {} {}devices",
         thousands(*.devices),
         running_note(*.running),
         thousands(*.needed),
         thousands(*.limit),
         how_to_raise(*.suggestion, *.hard),
-        thousands(*.at_most)
+        thousands(*.at_most),
+        if *.running > 0 { "more " } else { "" }
     )]
     TooFewOpenFiles {
         devices: u64,
@@ -321,7 +322,7 @@ mod tests {
         );
         assert!(err.contains("allows MQTT Playground 1,024"), "{err}");
         assert!(err.contains("ulimit -n 8192"), "{err}");
-        assert!(err.contains("at most 192 more devices"), "{err}");
+        assert!(err.contains("at most 192 devices"), "{err}");
         assert!(
             desktop()
                 .check(&Demand {
