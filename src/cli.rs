@@ -56,6 +56,10 @@ pub struct ServeArgs {
     /// The window's Messages tab can open the file again.
     #[arg(long, value_name = "FILE.jsonl")]
     pub record: Option<std::path::PathBuf>,
+    /// Print the diagnostics (version, OS, ports, open-files limit, counts, recent problems) once
+    /// everything has started; on Unix, `kill -USR1 <pid>` prints them again at any time.
+    #[arg(long)]
+    pub diagnostics: bool,
 }
 
 /// The broker's settings as flags; shared by the window and `serve`.
@@ -79,6 +83,10 @@ pub struct BrokerArgs {
     /// The password that goes with --user.
     #[arg(long, value_name = "P")]
     pub password: Option<String>,
+    /// The most clients (devices included) connected at once; more are refused with "server
+    /// unavailable" [default: what the open-files limit allows, at most 20,000].
+    #[arg(long, value_name = "N")]
+    pub max_connections: Option<std::num::NonZeroU32>,
 }
 
 fn parse_bind_arg(text: &str) -> Result<IpAddr, String> {
@@ -119,6 +127,7 @@ impl BrokerArgs {
             tcp_port: self.port.unwrap_or(base.tcp_port),
             ws_port,
             credentials,
+            max_connections: self.max_connections.or(base.max_connections),
         };
         settings.validate()?;
         Ok(settings)
@@ -156,6 +165,7 @@ pub fn serve(args: &ServeArgs) -> anyhow::Result<()> {
         Some(loaded) => loaded.settings.clone(),
         None => args.broker.to_settings()?,
     };
+    print_limits_and_log();
     let engine = Engine::start()?;
     let external = loaded
         .as_ref()
@@ -188,6 +198,10 @@ pub fn serve(args: &ServeArgs) -> anyhow::Result<()> {
     if let Some(path) = &args.record {
         start_recording(&engine, path)?;
     }
+    let diagnostics_asked = diagnostics_on_signal();
+    if args.diagnostics {
+        print!("{}", diagnostics_text(&engine));
+    }
     let mut next_status = std::time::Instant::now() + FLEET_STATUS_EVERY;
     while !stop.load(Ordering::Relaxed) {
         if let Some(event) = engine.events().next_timeout(Duration::from_millis(200)) {
@@ -195,6 +209,9 @@ pub fn serve(args: &ServeArgs) -> anyhow::Result<()> {
             if !is_device_chatter(&engine, &event) {
                 println!("{}", event.describe());
             }
+        }
+        if diagnostics_asked.swap(false, Ordering::Relaxed) {
+            print!("{}", diagnostics_text(&engine));
         }
         if std::time::Instant::now() >= next_status {
             next_status += FLEET_STATUS_EVERY;
@@ -218,6 +235,66 @@ pub fn serve(args: &ServeArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The open-files limit (and what raising it did), what fits in it, and where the log files go.
+fn print_limits_and_log() {
+    use crate::engine::limits::{Capacity, thousands};
+    if let Some(raised) = crate::engine::limits::raised_at_start() {
+        println!("{}", raised.describe());
+    }
+    let capacity = Capacity::current();
+    if capacity.open_files.is_some() {
+        println!(
+            "room for about {} clients or {} simulated devices (each device costs 4 open files, each client 3)",
+            thousands(capacity.external_clients),
+            thousands(capacity.embedded_devices)
+        );
+    }
+    match crate::logging::log_folder() {
+        Ok(folder) => println!("log files: {}", folder.display()),
+        Err(why) => println!("log files: none ({why})"),
+    }
+}
+
+/// The diagnostics report for the terminal (what the window's Copy diagnostics copies).
+pub fn diagnostics_text(engine: &Engine) -> String {
+    let snapshot = engine.snapshot();
+    let problems = crate::logging::recent_problems();
+    crate::engine::diagnostics::report(&crate::engine::diagnostics::DiagnosticsInput {
+        snapshot: &snapshot,
+        capacity: &snapshot.limits,
+        log_folder: crate::logging::log_folder(),
+        recent_problems: &problems,
+    })
+}
+
+/// A flag raised by SIGUSR1 (Unix): print the diagnostics again.
+fn diagnostics_on_signal() -> Arc<AtomicBool> {
+    let asked = Arc::new(AtomicBool::new(false));
+    #[cfg(unix)]
+    {
+        let flag = asked.clone();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_io()
+            .build();
+        if let Ok(runtime) = runtime {
+            let _ = std::thread::Builder::new()
+                .name("sigusr1".into())
+                .spawn(move || {
+                    runtime.block_on(async {
+                        use tokio::signal::unix::{SignalKind, signal};
+                        let Ok(mut usr1) = signal(SignalKind::user_defined1()) else {
+                            return;
+                        };
+                        while usr1.recv().await.is_some() {
+                            flag.store(true, Ordering::Relaxed);
+                        }
+                    })
+                });
+        }
+    }
+    asked
+}
+
 /// How often `serve` prints how the devices are doing.
 const FLEET_STATUS_EVERY: Duration = Duration::from_secs(5);
 
@@ -227,7 +304,10 @@ fn start_and_announce(engine: &Engine, settings: BrokerSettings) -> anyhow::Resu
         Err(StartError::Broker(err)) => anyhow::bail!("{err}"),
         Err(other) => return Err(other.into()),
     };
-    println!("MQTT Playground broker running (Ctrl-C stops it)");
+    println!(
+        "MQTT Playground broker running (Ctrl-C stops it); at most {} connections at once",
+        crate::engine::limits::thousands(info.connection_cap as u64)
+    );
     for address in connect_info::client_addresses(info.settings.bind) {
         println!(
             "  mqtt://{}  ({}; MQTT 3.1, 3.1.1 and 5)",

@@ -3,5 +3,6 @@
 pub mod bench;
 pub mod cli;
 pub mod engine;
+pub mod logging;
 pub mod scenario;
 pub mod ui;

@@ -8,7 +8,10 @@ use mqtt_playground::cli::{self, Cli, Subcommands};
 fn main() -> ExitCode {
     mqtt_playground::ui::LAUNCHED.get_or_init(std::time::Instant::now);
     let cli = Cli::parse();
-    init_logging();
+    let _logging = mqtt_playground::logging::init(mqtt_playground::logging::log_dir());
+    // At start, for the window and `serve` alike: a desktop's soft limit of 1,024 open files fits
+    // only ~190 devices; the hard limit is usually far higher.
+    mqtt_playground::engine::limits::raise_open_files_limit();
     let result = match &cli.command {
         Some(Subcommands::Serve(args)) => cli::serve(args),
         Some(Subcommands::Bench(args)) => mqtt_playground::bench::run(args),
@@ -21,15 +24,4 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
-}
-
-/// Logs go to stderr; rumqttd's own log is off by default because it reports ordinary
-/// disconnects as errors (RUST_LOG overrides, e.g. RUST_LOG=rumqttd=info).
-fn init_logging() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,rumqttd=off"));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .try_init();
 }

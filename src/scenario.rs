@@ -61,6 +61,7 @@ impl BrokerSection {
             tcp_port: self.port,
             ws_port: (self.websocket_port != 0).then_some(self.websocket_port),
             credentials: credentials.map(|c: Credentials| c),
+            max_connections: None,
         };
         settings.validate()?;
         Ok(settings)

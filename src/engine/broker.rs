@@ -31,6 +31,8 @@ pub struct RunningInfo {
     pub started: Instant,
     /// rumqttd's own MQTT 3.1.1 listener behind the front door (loopback); benchmarks compare against it.
     pub internal_v4: SocketAddr,
+    /// The most connections served at once (the setting, or sized from the open-files limit).
+    pub connection_cap: usize,
 }
 
 type ListenerFuture = Pin<Box<dyn Future<Output = Result<(), String>> + Send>>;
@@ -135,7 +137,12 @@ impl BrokerHost {
             .await?;
 
         let (stopping, stopping_rx) = watch::channel(false);
+        let connection_cap = match settings.max_connections {
+            Some(cap) => usize::try_from(cap.get()).unwrap_or(usize::MAX),
+            None => super::limits::Capacity::current().default_connection_cap(),
+        };
         let door = Arc::new(FrontDoor {
+            gate: super::connection_cap::ConnectionGate::new(connection_cap),
             v4_listener: v4,
             v5_listener: v5,
             credentials: settings.credentials.clone(),
@@ -165,6 +172,7 @@ impl BrokerHost {
             settings,
             started: Instant::now(),
             internal_v4: v4,
+            connection_cap,
         };
         self.running = Some(RunningBroker {
             info: info.clone(),
@@ -278,7 +286,7 @@ impl BrokerHost {
 /// Router limits; rumqttd's defaults are all zeros, so every field is set.
 fn router_config() -> RouterConfig {
     RouterConfig {
-        max_connections: 20_000,
+        max_connections: super::limits::ROUTER_MAX_CONNECTIONS,
         max_outgoing_packet_count: 200,
         // Bounds memory per subscription filter at about 3 × 8 MB.
         max_segment_size: 8 * 1024 * 1024,

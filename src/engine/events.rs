@@ -52,6 +52,13 @@ pub enum Event {
         peer: SocketAddr,
         reason: String,
     },
+    /// Connections turned away because the broker is at its connection cap: the first of a spell
+    /// (with its address), then one summary every few seconds while it lasts.
+    ConnectionsOverCap {
+        first_peer: Option<SocketAddr>,
+        refused: u64,
+        cap: usize,
+    },
 }
 
 impl Event {
@@ -97,6 +104,11 @@ impl Event {
             Event::ConnectionRejected { peer, reason } => {
                 format!("connection from {peer} closed: {reason}")
             }
+            Event::ConnectionsOverCap {
+                first_peer,
+                refused,
+                cap,
+            } => super::connection_cap::describe_over_cap(*first_peer, *refused, *cap),
         }
     }
 }
@@ -134,7 +146,8 @@ pub fn event_queue() -> (EventSink, EventSource) {
 impl EventSink {
     /// Queues an event without ever waiting; a full queue drops it and counts the loss.
     pub fn send(&self, event: Event) {
-        tracing::debug!(event = %event.describe());
+        // What Activity shows also goes to the log file (see diagnostics::trace_event).
+        super::diagnostics::trace_event(&event);
         match self.sender.try_send(event) {
             Ok(()) => {}
             Err(TrySendError::Full(_)) => {

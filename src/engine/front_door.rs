@@ -12,6 +12,7 @@ use tokio::sync::watch;
 
 use super::client_id;
 use super::clients::{ClientEntry, ClientRegistry, Transport};
+use super::connection_cap::{self, AcceptTrouble, ConnectionGate};
 use super::events::{Event, EventSink};
 use super::mqtt_wire::{
     self, ConnectRead, DISCONNECT_PACKET, FrameCounter, ProtocolVersion, Refusal, WireError,
@@ -37,6 +38,8 @@ pub struct FrontDoor {
     pub registry: Arc<ClientRegistry>,
     pub events: EventSink,
     pub stopping: watch::Receiver<bool>,
+    /// The cap on concurrent connections, shared by the TCP and WebSocket ports.
+    pub gate: Arc<ConnectionGate>,
 }
 
 /// Accepts TCP clients until the broker stops.
@@ -51,23 +54,59 @@ pub async fn serve_websocket(listener: TcpListener, door: Arc<FrontDoor>) {
 
 async fn serve(listener: TcpListener, door: Arc<FrontDoor>, transport: Transport) {
     let mut stopping = door.stopping.clone();
+    let mut trouble = AcceptTrouble::default();
+    // Set while this loop owes a summary of the refusals over the cap.
+    let mut summary_due: Option<tokio::time::Instant> = None;
     loop {
+        let due = summary_due;
+        let summary = async move {
+            match due {
+                Some(due) => tokio::time::sleep_until(due).await,
+                None => std::future::pending().await,
+            }
+        };
         let accepted = tokio::select! {
             accepted = listener.accept() => accepted,
             _ = stopping.wait_for(|s| *s) => return,
+            _ = summary => {
+                summary_due = door
+                    .gate
+                    .close_summary(&door.events)
+                    .then(|| tokio::time::Instant::now() + connection_cap::SUMMARY_EVERY);
+                continue;
+            }
         };
         let (socket, peer) = match accepted {
             Ok(pair) => pair,
             Err(err) => {
-                // Out of file descriptors and similar: back off instead of spinning.
-                tracing::warn!(%err, "accepting a connection failed");
-                tokio::time::sleep(Duration::from_millis(50)).await;
+                // Out of file descriptors and similar: back off (reported once) instead of spinning.
+                let wait = trouble.failed(&err);
+                tokio::select! {
+                    _ = tokio::time::sleep(wait) => {}
+                    _ = stopping.wait_for(|s| *s) => return,
+                }
                 continue;
             }
+        };
+        trouble.succeeded();
+        let Some(permit) = door.gate.try_enter() else {
+            door.registry
+                .totals
+                .connections_refused
+                .fetch_add(1, Ordering::Relaxed);
+            if door.gate.note_refusal() == connection_cap::Report::Now {
+                door.events
+                    .send(connection_cap::first_refusal(peer, door.gate.cap()));
+                summary_due = Some(tokio::time::Instant::now() + connection_cap::SUMMARY_EVERY);
+            }
+            door.gate.turn_away(socket, transport == Transport::Tcp);
+            continue;
         };
         let _ = socket.set_nodelay(true);
         let door = door.clone();
         tokio::spawn(async move {
+            // Holds this connection's place under the cap until it ends.
+            let _permit = permit;
             match transport {
                 Transport::Tcp => {
                     // TCP halves split for free; WebSocket needs tokio's locking split.

@@ -6,11 +6,14 @@ pub mod broker_error;
 pub mod client_id;
 pub mod clients;
 pub mod connect_info;
+pub mod connection_cap;
+pub mod diagnostics;
 pub mod events;
 pub mod fleet;
 pub mod front_door;
 pub mod internal_listener_check;
 pub mod internal_protocol;
+pub mod limits;
 pub mod monitor;
 pub mod mqtt_wire;
 pub mod settings;
@@ -311,15 +314,20 @@ impl EngineLoop {
                 }
                 Err(err) => self.reject(err.to_string()),
             },
-            Command::Fleet(command) => match self.fleet.execute(command, self.host.running()) {
-                Ok(done) => {
-                    self.sink.send(Event::FleetChanged(done));
-                    // The subscriber follows the fleet's target (the embedded broker or an external one).
-                    self.follow_target();
-                    Ok(())
+            Command::Fleet(command) => {
+                // A group is refused up front when it would not fit next to who is connected now.
+                self.fleet
+                    .set_broker_connections(self.registry.open_connections());
+                match self.fleet.execute(command, self.host.running()) {
+                    Ok(done) => {
+                        self.sink.send(Event::FleetChanged(done));
+                        // The subscriber follows the fleet's target (the embedded broker or an external one).
+                        self.follow_target();
+                        Ok(())
+                    }
+                    Err(err) => self.reject(err.to_string()),
                 }
-                Err(err) => self.reject(err.to_string()),
-            },
+            }
         }
     }
 

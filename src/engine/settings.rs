@@ -1,6 +1,7 @@
 //! Broker settings: what a user may choose, and the validation that turns typed text into settings.
 
 use std::net::{IpAddr, Ipv4Addr};
+use std::num::NonZeroU32;
 
 use serde::{Deserialize, Serialize};
 
@@ -27,6 +28,10 @@ pub struct BrokerSettings {
     pub ws_port: Option<u16>,
     /// `None` lets every client in without a password.
     pub credentials: Option<Credentials>,
+    /// The most connections the broker serves at once; `None` sizes it from the open-files limit
+    /// (see `limits::Capacity::default_connection_cap`). Absent in older files, which still load.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_connections: Option<NonZeroU32>,
 }
 
 impl Default for BrokerSettings {
@@ -36,6 +41,7 @@ impl Default for BrokerSettings {
             tcp_port: DEFAULT_TCP_PORT,
             ws_port: Some(DEFAULT_WS_PORT),
             credentials: None,
+            max_connections: None,
         }
     }
 }

@@ -56,6 +56,8 @@ pub struct Snapshot {
     pub history_in: RateHistory,
     /// Messages per second out of the broker, likewise.
     pub history_out: RateHistory,
+    /// The open-files limit in force and how many connections fit in it.
+    pub limits: super::limits::Capacity,
 }
 
 /// One-second rate buckets, oldest first, cheap to clone.
@@ -210,6 +212,8 @@ impl SnapshotBuilder {
                 .messages_out
                 .history(super::stats::HISTORY_SECONDS)
                 .into(),
+            // One getrlimit call: cheap, and it follows a limit raised or lowered while running.
+            limits: super::limits::Capacity::current(),
         };
         // Compared outside the lock: the window takes the same lock every frame, and a snapshot with
         // thousands of device rows takes a while to compare. Only this loop writes the slot.

@@ -55,7 +55,8 @@ impl Activity {
             | Event::CommandRejected(_)
             | Event::MonitorProblem(_)
             | Event::ClientRefused { .. }
-            | Event::ConnectionRejected { .. } => Tone::Warning,
+            | Event::ConnectionRejected { .. }
+            | Event::ConnectionsOverCap { .. } => Tone::Warning,
             Event::ClientDisconnected { clean: false, .. } => Tone::Warning,
             _ => Tone::Normal,
         };

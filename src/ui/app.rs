@@ -190,6 +190,8 @@ impl eframe::App for PlaygroundApp {
                     command = self.broker.ui(ui, &snapshot);
                     ui.separator();
                     copied = self.connect.ui(ui, &snapshot);
+                    ui.separator();
+                    copied = copied.take().or(super::diagnostics::ui(ui, &snapshot));
                 });
             });
         egui::Panel::bottom("activity")

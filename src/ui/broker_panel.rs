@@ -29,6 +29,8 @@ pub struct BrokerForm {
     pub require_login: bool,
     pub username: String,
     pub password: String,
+    /// No field of its own: kept from the settings the window started with (`--max-connections`).
+    pub max_connections: Option<std::num::NonZeroU32>,
 }
 
 impl BrokerForm {
@@ -52,6 +54,7 @@ impl BrokerForm {
                 .as_ref()
                 .map(|c| c.password.clone())
                 .unwrap_or_default(),
+            max_connections: settings.max_connections,
         }
     }
 
@@ -98,6 +101,7 @@ impl BrokerForm {
             tcp_port,
             ws_port,
             credentials,
+            max_connections: self.max_connections,
         };
         settings.validate().map_err(|e| vec![e])?;
         Ok(settings)

@@ -7,6 +7,7 @@ pub mod clients_panel;
 pub mod connect_card;
 pub mod device_activity;
 pub mod devices;
+pub mod diagnostics;
 pub mod file_dialog;
 pub mod format;
 pub mod frame_timer;

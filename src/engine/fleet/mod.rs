@@ -82,6 +82,9 @@ pub enum FleetError {
     NotConnected { index: u32, state: &'static str },
     #[error("device {index} is already connected")]
     AlreadyConnected { index: u32 },
+    /// Not enough open files (or connection cap) for the devices: nothing was started.
+    #[error(transparent)]
+    NoRoom(Box<crate::engine::limits::CapacityError>),
     #[error(
         "groups \"{0}\" and \"{1}\" would give devices the same client id (\"{2}\"), and devices sharing an id knock each other off the broker: make the client id patterns differ, e.g. with {{group}}"
     )]
@@ -165,6 +168,8 @@ pub struct Fleet {
     connect_gate: Arc<Semaphore>,
     /// Devices told to stop that may still be saying goodbye, and since when.
     leaving: Vec<(Instant, DeviceHandle)>,
+    /// Connections the embedded broker serves now, devices included (set by the engine before each command).
+    broker_connections: u64,
 }
 
 impl Default for Fleet {
@@ -177,6 +182,7 @@ impl Default for Fleet {
             target_generation: 0,
             connect_gate: Arc::new(Semaphore::new(CONNECTING_AT_ONCE)),
             leaving: Vec::new(),
+            broker_connections: 0,
         }
     }
 }
@@ -214,7 +220,7 @@ impl Fleet {
                     id.0
                 ))
             }
-            FleetCommand::UpdateGroup(id, spec) => self.update(id, spec),
+            FleetCommand::UpdateGroup(id, spec) => self.update(id, spec, broker),
             FleetCommand::RemoveGroup(id) => {
                 let index = self.index_of(id)?;
                 self.stop_group(index);
@@ -226,6 +232,14 @@ impl Fleet {
             }
             FleetCommand::Start(which) => {
                 self.resolve_target(broker)?;
+                let starting: u64 = self
+                    .selected(which)?
+                    .into_iter()
+                    .filter(|i| self.groups[*i].running.is_none())
+                    .map(|i| u64::from(self.groups[i].compiled.spec.count))
+                    .sum();
+                let running = self.devices_running();
+                self.check_room(&self.target, running + starting, running, running, broker)?;
                 let mut started = Vec::new();
                 for index in self.selected(which)? {
                     if self.start_group(index) {
@@ -319,6 +333,12 @@ impl Fleet {
                     }
                 }
                 check_client_ids(compiled.iter().map(|g| g.as_ref()))?;
+                if start {
+                    let wanted = compiled.iter().map(|g| u64::from(g.spec.count)).sum();
+                    // The devices running now are replaced: they count neither as running nor as others.
+                    let replaced = self.devices_running();
+                    self.check_room(&target, wanted, 0, replaced, broker)?;
+                }
                 for index in 0..self.groups.len() {
                     self.stop_group(index);
                 }
@@ -394,7 +414,12 @@ impl Fleet {
         Ok(())
     }
 
-    fn update(&mut self, id: GroupId, spec: GroupSpec) -> Result<String, FleetError> {
+    fn update(
+        &mut self,
+        id: GroupId,
+        spec: GroupSpec,
+        broker: Option<&RunningInfo>,
+    ) -> Result<String, FleetError> {
         let index = self.index_of(id)?;
         let compiled = compile(&spec)?;
         self.check_unique_name(&compiled.spec.name, Some(id))?;
@@ -405,6 +430,14 @@ impl Fleet {
                 .map(|g| g.compiled.as_ref())
                 .chain([compiled.as_ref()]),
         )?;
+        if let Some(running) = &self.groups[index].running {
+            let now = running.devices.len() as u64;
+            let after = u64::from(compiled.spec.count);
+            if after > now {
+                let all = self.devices_running();
+                self.check_room(&self.target, all - now + after, all, all, broker)?;
+            }
+        }
         let group = &mut self.groups[index];
         let old = std::mem::replace(&mut group.compiled, compiled.clone());
         let reconnect = connection_differs(&old.spec, &compiled.spec);
@@ -546,6 +579,53 @@ impl Fleet {
                 .meter
                 .close_second(group.counters.sent.load(Ordering::Relaxed));
         }
+    }
+
+    /// Tells the fleet how many connections the embedded broker serves now (its devices included),
+    /// so a group that would not fit next to them is refused.
+    pub fn set_broker_connections(&mut self, connections: usize) {
+        self.broker_connections = connections as u64;
+    }
+
+    /// Devices of running groups (not counting those saying goodbye).
+    fn devices_running(&self) -> u64 {
+        self.groups
+            .iter()
+            .filter_map(|g| g.running.as_ref())
+            .map(|r| r.devices.len() as u64)
+            .sum()
+    }
+
+    /// Refuses, before anything starts, devices that would not fit in the open-files limit or the
+    /// broker's connection cap. `devices` counts every device that would run (`running` of them run
+    /// already); `ours_connected` is how many of the broker's connections are this fleet's devices.
+    fn check_room(
+        &self,
+        target: &FleetTarget,
+        devices: u64,
+        running: u64,
+        ours_connected: u64,
+        broker: Option<&RunningInfo>,
+    ) -> Result<(), FleetError> {
+        if devices <= running {
+            return Ok(());
+        }
+        let embedded = matches!(target, FleetTarget::Embedded);
+        let ours = if matches!(self.target, FleetTarget::Embedded) {
+            ours_connected
+        } else {
+            0
+        };
+        let demand = crate::engine::limits::Demand {
+            embedded_devices: if embedded { devices } else { 0 },
+            external_devices: if embedded { 0 } else { devices },
+            running,
+            external_clients: self.broker_connections.saturating_sub(ours),
+            connection_cap: broker.filter(|_| embedded).map(|b| b.connection_cap),
+        };
+        crate::engine::limits::Capacity::current()
+            .check(&demand)
+            .map_err(|e| FleetError::NoRoom(Box::new(e)))
     }
 
     /// Devices still connected, counting those saying goodbye.
