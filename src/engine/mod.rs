@@ -4,6 +4,7 @@
 pub mod broker;
 pub mod clients;
 pub mod connect_info;
+pub mod display_text;
 pub mod events;
 pub mod fleet;
 pub mod front_door;

@@ -588,7 +588,7 @@ fn top_topics(tree: &TopicTree, n: usize) -> Vec<(String, u64)> {
             continue;
         }
         if node.own_rate() > 0 {
-            found.push((node.topic().to_owned(), u64::from(node.own_rate())));
+            found.push((tree.topic(id), u64::from(node.own_rate())));
         }
         pending.extend(node.children().iter().copied());
     }
