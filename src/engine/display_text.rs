@@ -146,4 +146,45 @@ mod tests {
         assert_eq!(shown, "\\n\\n\\n\\n…");
         assert!(!shown.contains('\n'));
     }
+
+    #[test]
+    fn an_event_with_a_forged_client_id_stays_one_line() {
+        use crate::engine::{Event, ProtocolVersion, Transport};
+        let peer = "127.0.0.1:5000".parse().unwrap();
+        let forged = "evil\nclient \"x\" connected";
+        let connected = Event::ClientConnected {
+            peer,
+            client_id: forged.to_owned(),
+            version: ProtocolVersion::V311,
+            transport: Transport::Tcp,
+        };
+        let line = connected.describe();
+        assert!(!line.contains('\n'), "{line:?}");
+        assert_eq!(line.lines().count(), 1);
+        assert!(
+            line.starts_with(
+                r#"client "evil\nclient "x" connected" connected from 127.0.0.1:5000"#
+            ),
+            "{line:?}"
+        );
+        let gone = Event::ClientDisconnected {
+            peer,
+            client_id: format!("{}\u{1b}[2J", "z".repeat(10_000)),
+            clean: true,
+        };
+        let line = gone.describe();
+        assert!(!line.contains('\u{1b}'));
+        assert!(line.chars().count() < INLINE_CHARS + 60, "{line}");
+        assert!(line.contains("…\" from"), "{line}");
+        assert!(gone.describe_within(HOVER_CHARS).chars().count() > HOVER_CHARS - 10);
+        let refused = Event::ClientRefused {
+            peer,
+            client_id: "a\u{202e}b".to_owned(),
+            reason: "bad\rreason".to_owned(),
+        };
+        assert_eq!(
+            refused.describe(),
+            r#"client "a\u{202e}b" from 127.0.0.1:5000 refused: bad\rreason"#
+        );
+    }
 }
