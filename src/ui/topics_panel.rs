@@ -535,4 +535,60 @@ mod tests {
         assert!(panel.summary.pruned > 0);
         assert_eq!(megabytes(panel.summary.byte_budget), "1 MB");
     }
+
+    #[test]
+    fn the_tab_shows_the_pruned_note_escaped_names_and_only_visible_rows() {
+        use egui_kittest::Harness;
+        use egui_kittest::kittest::Queryable;
+
+        use crate::engine::monitor::LogStore;
+
+        let mut tree = TopicTree::with_limits(100_000, 0);
+        let now = SystemTime::now();
+        for i in 0..300 {
+            tree.record(
+                &format!("old/{i}/{}", "x".repeat(10_000)),
+                "1",
+                1,
+                false,
+                now,
+            );
+        }
+        tree.record("lab/evil\nname\u{202e}", "1", 1, false, now);
+        for i in 0..2_000 {
+            tree.record(&format!("lab/room{i:04}"), "1", 1, false, now);
+        }
+        assert!(tree.pruned_topics() > 0);
+        let log = LogAccess::from_store(LogStore {
+            tree,
+            ..LogStore::default()
+        });
+        let lab = log.read(|store| store.tree.find("lab")).unwrap();
+        let snapshot = Snapshot::default();
+        let mut panel = TopicsPanel::default();
+        // "lab" has too many children to start unfolded: unfold it as a user would.
+        panel.open.insert(lab, true);
+        let mut harness = Harness::builder()
+            .with_size([900.0, 600.0])
+            .build_ui(move |ui| {
+                panel.ui(ui, &snapshot, &log);
+            });
+        harness.run_steps(2);
+        assert!(
+            harness
+                .query_by_label_contains("topics pruned to stay under 1 MB; the oldest are gone")
+                .is_some(),
+            "the pruned note"
+        );
+        assert!(
+            harness.query_by_label("evil\\nname\\u{202e}").is_some(),
+            "a topic level with a newline and a bidi override is shown escaped"
+        );
+        assert!(harness.query_by_label("room0000").is_some());
+        let drawn = harness.query_all_by_label_contains("room").count();
+        assert!(
+            (1..100).contains(&drawn),
+            "only the rows in view are laid out, not all 300 listed: {drawn}"
+        );
+    }
 }
