@@ -833,7 +833,7 @@ impl MessagesPanel {
                                 .selectable(false),
                         );
                     });
-                    row.col(|ui| plain(ui, &text.topic));
+                    row.col(|ui| plain(ui, &crate::engine::display_text::escaped(&text.topic)));
                     row.col(|ui| plain(ui, &text.qos.to_string()));
                     row.col(|ui| plain(ui, if text.retain { "retained" } else { "" }));
                     row.col(|ui| plain(ui, &text.size));
@@ -885,7 +885,14 @@ impl MessagesPanel {
             .spacing([12.0, 4.0])
             .show(ui, |ui| {
                 ui.label("Topic");
-                ui.add(egui::Label::new(RichText::new(&*detail.topic).monospace().strong()).wrap());
+                ui.add(
+                    egui::Label::new(
+                        RichText::new(crate::engine::display_text::escaped(&detail.topic))
+                            .monospace()
+                            .strong(),
+                    )
+                    .wrap(),
+                );
                 ui.end_row();
                 ui.label("Received");
                 ui.label(format!(

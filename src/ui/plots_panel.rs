@@ -345,7 +345,7 @@ impl PlotsPanel {
                     PlotPoint::new(top * 0.01, (count - 1 - i) as f64),
                     RichText::new(format!(
                         "  {}  {}/s",
-                        shorten(name, 40),
+                        shorten(&crate::engine::display_text::escaped(name), 40),
                         format::count(*rate)
                     ))
                     .size(14.0),
