@@ -362,7 +362,8 @@ impl TopicsPanel {
                 ui.ctx().request_repaint();
             }
         } else {
-            ui.add_space(icon_size.x);
+            // Line leaves up with the names of foldable siblings.
+            ui.add_space(icon_size.x + ui.spacing().item_spacing.x);
         }
         let shown_topic = display_text::clipped(&view.topic, HOVER_CHARS);
         let filter = shown_filter(&view.topic, view.has_children);
