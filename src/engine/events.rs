@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use super::broker_error::BrokerError;
 use super::clients::Transport;
+use super::display_text;
 use super::mqtt_wire::ProtocolVersion;
 
 /// How many events may wait for a front end before new ones are dropped (and counted).
@@ -62,9 +63,16 @@ pub enum Event {
 }
 
 impl Event {
-    /// One line for a log or the terminal.
+    /// One line for a log or the terminal: client text escaped (a newline in a client id cannot
+    /// forge a line), client ids cut to [`display_text::INLINE_CHARS`].
     pub fn describe(&self) -> String {
-        match self {
+        self.describe_within(display_text::INLINE_CHARS)
+    }
+
+    /// [`Event::describe`] with client ids cut to `id_chars` (the window's hover shows more).
+    pub fn describe_within(&self, id_chars: usize) -> String {
+        let shown_id = |client_id: &str| display_text::clipped(client_id, id_chars).into_owned();
+        let text = match self {
             Event::BrokerStarted { tcp, websocket } => match websocket {
                 Some(ws) => format!("broker running: MQTT on {tcp}, WebSocket on {ws}"),
                 None => format!("broker running: MQTT on {tcp}"),
@@ -80,7 +88,8 @@ impl Event {
                 version,
                 transport,
             } => format!(
-                "client \"{client_id}\" connected from {peer} (MQTT {}, {})",
+                "client \"{}\" connected from {peer} (MQTT {}, {})",
+                shown_id(client_id),
                 version.label(),
                 transport.label()
             ),
@@ -94,13 +103,16 @@ impl Event {
                 } else {
                     "lost its connection (its last will, if any, is published)"
                 };
-                format!("client \"{client_id}\" from {peer} {how}")
+                format!("client \"{}\" from {peer} {how}", shown_id(client_id))
             }
             Event::ClientRefused {
                 peer,
                 client_id,
                 reason,
-            } => format!("client \"{client_id}\" from {peer} refused: {reason}"),
+            } => format!(
+                "client \"{}\" from {peer} refused: {reason}",
+                shown_id(client_id)
+            ),
             Event::ConnectionRejected { peer, reason } => {
                 format!("connection from {peer} closed: {reason}")
             }
@@ -109,7 +121,8 @@ impl Event {
                 refused,
                 cap,
             } => super::connection_cap::describe_over_cap(*first_peer, *refused, *cap),
-        }
+        };
+        display_text::escaped(&text).into_owned()
     }
 }
 

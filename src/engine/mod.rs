@@ -8,6 +8,7 @@ pub mod clients;
 pub mod connect_info;
 pub mod connection_cap;
 pub mod diagnostics;
+pub mod display_text;
 pub mod events;
 pub mod fleet;
 pub mod front_door;

@@ -9,6 +9,7 @@ use crate::engine::Event;
 use crate::engine::fleet::FleetSnapshot;
 
 use super::device_activity::{DeviceActivity, Shown, Tone as SummaryTone};
+use crate::engine::display_text::{self, HOVER_CHARS};
 
 /// How many lines the list keeps; older ones are dropped.
 pub const ACTIVITY_LINES: usize = 1000;
@@ -22,7 +23,10 @@ enum Tone {
 
 struct Line {
     at: Instant,
+    /// One line: client text in it is escaped and cut (see [`display_text`]).
     text: String,
+    /// The line with longer client ids, shown on hover when it says more than `text`.
+    full: Option<String>,
     tone: Tone,
 }
 
@@ -60,7 +64,9 @@ impl Activity {
             Event::ClientDisconnected { clean: false, .. } => Tone::Warning,
             _ => Tone::Normal,
         };
-        self.push(event.describe(), tone == Tone::Warning, tone == Tone::Good);
+        let text = event.describe();
+        let full = Some(event.describe_within(HOVER_CHARS)).filter(|full| *full != text);
+        self.push_line(text, full, tone);
     }
 
     /// Records a frame's events (oldest first), the app's own devices' connects summarised per group;
@@ -96,9 +102,6 @@ impl Activity {
     }
 
     fn push(&mut self, text: String, warning: bool, good: bool) {
-        if self.lines.len() == ACTIVITY_LINES {
-            self.lines.pop_front();
-        }
         let tone = if warning {
             Tone::Warning
         } else if good {
@@ -106,9 +109,19 @@ impl Activity {
         } else {
             Tone::Normal
         };
+        // The window's own notes may quote file names and topics: one line each, too.
+        let text = display_text::escaped(&text).into_owned();
+        self.push_line(text, None, tone);
+    }
+
+    fn push_line(&mut self, text: String, full: Option<String>, tone: Tone) {
+        if self.lines.len() == ACTIVITY_LINES {
+            self.lines.pop_front();
+        }
         self.lines.push_back(Line {
             at: Instant::now(),
             text,
+            full,
             tone,
         });
     }
@@ -134,7 +147,14 @@ impl Activity {
                     };
                     ui.horizontal(|ui| {
                         ui.weak(format!("+{}", super::format::duration(elapsed)));
-                        ui.colored_label(color, &line.text);
+                        // Cut at the strip's width (the whole line on hover), never wrapped.
+                        let shown = ui.add(
+                            egui::Label::new(egui::RichText::new(&line.text).color(color))
+                                .truncate(),
+                        );
+                        if let Some(full) = &line.full {
+                            shown.on_hover_text(full);
+                        }
                     });
                 }
             });

@@ -62,7 +62,7 @@ pub fn ui(ui: &mut egui::Ui, snapshot: &Snapshot) {
                     if client.client_id.is_empty() {
                         ui.weak("(empty: assigned by the broker)");
                     } else {
-                        ui.label(&client.client_id);
+                        format::client_text(ui, &client.client_id);
                     }
                 });
                 row.col(|ui| {

@@ -1,6 +1,23 @@
-//! Small text formatters shared by the panels: durations, byte counts, rates.
+//! Small text formatters shared by the panels: durations, byte counts, rates, client text.
 
 use std::time::Duration;
+
+use eframe::egui;
+
+use crate::engine::display_text::{self, HOVER_CHARS, INLINE_CHARS};
+
+/// Shows text a client chose (an id, a username, a topic) on one line: control and bidi characters
+/// escaped, cut with an ellipsis; the whole escaped value on hover when something was cut or escaped.
+pub fn client_text(ui: &mut egui::Ui, text: &str) -> egui::Response {
+    let shown = display_text::clipped(text, INLINE_CHARS);
+    let changed = shown != text;
+    let response = ui.add(egui::Label::new(shown.as_ref()).truncate());
+    if changed {
+        response.on_hover_text(display_text::clipped(text, HOVER_CHARS))
+    } else {
+        response
+    }
+}
 
 /// "42s", then whole minutes "3 min", then "2h 05m": past the first minute, seconds would only
 /// cost a repaint every second (10% of a core on a software renderer) for nothing a class needs.

@@ -292,7 +292,7 @@ impl PlotsPanel {
                     PlotPoint::new(top * 0.01, (count - 1 - i) as f64),
                     RichText::new(format!(
                         "  {}  {}/s",
-                        shorten(name, 40),
+                        shorten(&crate::engine::display_text::escaped(name), 40),
                         format::count(*rate)
                     ))
                     .size(14.0),
@@ -564,7 +564,7 @@ fn top_topics(tree: &TopicTree, n: usize) -> Vec<(String, u64)> {
             continue;
         }
         if node.own_rate() > 0 {
-            found.push((node.topic().to_owned(), u64::from(node.own_rate())));
+            found.push((tree.topic(id), u64::from(node.own_rate())));
         }
         pending.extend(node.children().iter().copied());
     }

@@ -105,7 +105,14 @@ impl MessagesPanel {
             .spacing([12.0, 4.0])
             .show(ui, |ui| {
                 ui.label("Topic");
-                ui.add(egui::Label::new(RichText::new(&*detail.topic).monospace().strong()).wrap());
+                ui.add(
+                    egui::Label::new(
+                        RichText::new(crate::engine::display_text::escaped(&detail.topic))
+                            .monospace()
+                            .strong(),
+                    )
+                    .wrap(),
+                );
                 ui.end_row();
                 ui.label("Received");
                 ui.label(format!(

@@ -87,7 +87,7 @@ impl MessagesPanel {
                                 .selectable(false),
                         );
                     });
-                    row.col(|ui| plain(ui, &text.topic));
+                    row.col(|ui| plain(ui, &crate::engine::display_text::escaped(&text.topic)));
                     row.col(|ui| plain(ui, &text.qos.to_string()));
                     row.col(|ui| plain(ui, if text.retain { "retained" } else { "" }));
                     row.col(|ui| plain(ui, &text.size));
