@@ -2,6 +2,7 @@
 //! the CLI, tests) talk to it only through [`Command`]s, [`Event`]s and [`Snapshot`]s.
 
 pub mod broker;
+pub mod client_packet_rules;
 pub mod clients;
 pub mod connect_info;
 pub mod events;
