@@ -1,6 +1,8 @@
 //! This test process's own footprint (threads, open descriptors, resident memory) read from /proc,
 //! for tests that prove something leaves no leak behind or stays under a memory bound.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 /// True where /proc/self tells threads, descriptors and memory (Linux); elsewhere tests say SKIPPED.
@@ -85,4 +87,40 @@ pub fn assert_flat(what: &str, before: Footprint, after: Footprint, margin: Marg
         before.rss_kib,
         after.rss_kib
     );
+}
+
+/// Samples VmRSS until stopped; returns the peak.
+pub struct PeakMemory {
+    stop: Arc<AtomicBool>,
+    peak: Arc<AtomicU64>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl PeakMemory {
+    pub fn start() -> Self {
+        let stop = Arc::new(AtomicBool::new(false));
+        let peak = Arc::new(AtomicU64::new(rss_kib()));
+        let thread = {
+            let (stop, peak) = (stop.clone(), peak.clone());
+            std::thread::spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    peak.fetch_max(rss_kib(), Ordering::Relaxed);
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+            })
+        };
+        Self {
+            stop,
+            peak,
+            thread: Some(thread),
+        }
+    }
+
+    pub fn finish(mut self) -> u64 {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+        self.peak.load(Ordering::Relaxed)
+    }
 }
