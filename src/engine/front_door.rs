@@ -350,7 +350,11 @@ async fn handle_client<R, W>(
         .bytes_in
         .fetch_add(connect_bytes.len() as u64, Ordering::Relaxed);
 
-    let mut upstream = PumpState::default();
+    // What the client sends is held to what clients may send; what rumqttd sends is only counted.
+    let mut upstream = PumpState {
+        counter: FrameCounter::client_to_broker(),
+        ..PumpState::default()
+    };
     // The CONNECT (and anything the client sent right behind it) goes first, through the same counter.
     if let Err(err) = upstream.counter.feed(&connect_bytes) {
         door.events.send(refused(err.to_string()));

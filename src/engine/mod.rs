@@ -4,6 +4,7 @@
 pub mod broker;
 pub mod broker_error;
 pub mod client_id;
+pub mod client_packet_rules;
 pub mod clients;
 pub mod connect_info;
 pub mod connection_cap;

@@ -6,6 +6,8 @@
 
 use std::fmt;
 
+use super::client_packet_rules::ClientPacketRules;
+
 /// First byte of a CONNECT: packet type 1 with all flag bits zero (the specs require it).
 const CONNECT_FIRST_BYTE: u8 = 0x10;
 /// Remaining length and property lengths are Variable Byte Integers of at most 4 bytes.
@@ -561,6 +563,10 @@ enum Phase {
 #[derive(Debug, Default)]
 pub struct FrameCounter {
     phase: Phase,
+    /// Set on the client-to-broker direction: each header is checked against what clients may send.
+    client_rules: Option<ClientPacketRules>,
+    /// The first byte of the packet whose remaining length is being read.
+    first_byte: u8,
 }
 
 /// What one chunk fed to a [`FrameCounter`] contained.
@@ -581,6 +587,15 @@ pub struct FrameTally {
 impl FrameCounter {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// A counter for what a client sends: a header no client may send (see [`ClientPacketRules`])
+    /// is reported as malformed, so the connection ends before the broker reads that packet.
+    pub fn client_to_broker() -> Self {
+        Self {
+            client_rules: Some(ClientPacketRules::default()),
+            ..Self::default()
+        }
     }
 
     /// Advances over `chunk`, the next bytes of the stream, and reports what started in it.
@@ -618,6 +633,7 @@ impl FrameCounter {
                     };
                     rest = tail;
                     let packet_type = b >> 4;
+                    self.first_byte = b;
                     tally.packets += 1;
                     if packet_type == TYPE_PUBLISH {
                         tally.publishes += 1;
@@ -642,6 +658,13 @@ impl FrameCounter {
                     // bytes_read < 4 here, so the shift is at most 21 bits.
                     let value = value | usize::from(b & 0x7F) << (7 * bytes_read);
                     let bytes_read = bytes_read + 1;
+                    if b & 0x80 == 0
+                        && let Some(rules) = &mut self.client_rules
+                        && let Some(why) = rules.violation(self.first_byte, value)
+                    {
+                        self.phase = Phase::Broken;
+                        return Err(malformed(why));
+                    }
                     self.phase = if b & 0x80 != 0 {
                         if bytes_read >= MAX_VARINT_BYTES {
                             self.phase = Phase::Broken;

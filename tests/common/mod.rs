@@ -149,7 +149,10 @@ pub fn pump_v4(connection: &mut Connection, for_at_least: Duration) {
     }
 }
 
+pub mod process;
+pub mod raw;
 pub mod window;
+pub mod witness;
 
 pub mod v5 {
     use super::*;
