@@ -10,17 +10,19 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 
+use super::broker::MAX_PACKET_BYTES;
 use super::clients::{ClientEntry, ClientRegistry, Transport};
 use super::events::{Event, EventSink};
 use super::mqtt_wire::{
     self, ConnectRead, DISCONNECT_PACKET, FrameCounter, ProtocolVersion, Refusal, WireError,
 };
 use super::settings::Credentials;
+use super::ws_limits::{GatedStream, SignInGate, websocket_config};
 
 /// A client that opens a socket and says nothing is dropped after this long.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// The largest CONNECT accepted (its will payload is the only large part).
-const MAX_CONNECT_LEN: usize = 1024 * 1024;
+pub const MAX_CONNECT_LEN: usize = 1024 * 1024;
 /// Read buffer per direction per connection.
 const PUMP_BUFFER: usize = 16 * 1024;
 /// A client that accepts no bytes for this long is disconnected.
@@ -71,12 +73,18 @@ async fn serve(listener: TcpListener, door: Arc<FrontDoor>, transport: Transport
                 Transport::Tcp => {
                     // TCP halves split for free; WebSocket needs tokio's locking split.
                     let (reader, writer) = socket.into_split();
-                    handle_client(reader, writer, peer, transport, &door).await
+                    handle_client(reader, writer, peer, transport, &door, None).await
                 }
                 Transport::WebSocket => match accept_websocket(socket).await {
-                    Ok(stream) => {
+                    Ok((stream, gate)) => {
                         let (reader, writer) = tokio::io::split(stream);
-                        handle_client(reader, writer, peer, transport, &door).await
+                        handle_client(reader, writer, peer, transport, &door, Some(&gate)).await;
+                        if gate.tripped() {
+                            door.events.send(Event::ConnectionRejected {
+                                peer,
+                                reason: SignInGate::describe_trip(),
+                            });
+                        }
                     }
                     Err(reason) => door.events.send(Event::ConnectionRejected { peer, reason }),
                 },
@@ -86,7 +94,7 @@ async fn serve(listener: TcpListener, door: Arc<FrontDoor>, transport: Transport
 }
 
 type WsByteStream =
-    ws_stream_tungstenite::WsStream<async_tungstenite::tokio::TokioAdapter<TcpStream>>;
+    ws_stream_tungstenite::WsStream<async_tungstenite::tokio::TokioAdapter<GatedStream<TcpStream>>>;
 
 /// Browsers refuse the connection unless the server echoes the MQTT subprotocol they asked for.
 // The error type is tungstenite's callback signature, not ours to shrink.
@@ -117,11 +125,16 @@ fn answer_subprotocol(
     Ok(response)
 }
 
-/// Completes the WebSocket handshake and offers the stream as plain bytes.
-async fn accept_websocket(socket: TcpStream) -> Result<WsByteStream, String> {
-    let handshake = async_tungstenite::tokio::accept_hdr_async(socket, answer_subprotocol);
+/// Completes the WebSocket handshake and offers the stream as plain bytes, size-limited (see ws_limits).
+async fn accept_websocket(socket: TcpStream) -> Result<(WsByteStream, Arc<SignInGate>), String> {
+    let gate = Arc::new(SignInGate::default());
+    let handshake = async_tungstenite::tokio::accept_hdr_async_with_config(
+        GatedStream::new(socket, gate.clone()),
+        answer_subprotocol,
+        Some(websocket_config(MAX_PACKET_BYTES)),
+    );
     match tokio::time::timeout(CONNECT_TIMEOUT, handshake).await {
-        Ok(Ok(ws)) => Ok(ws_stream_tungstenite::WsStream::new(ws)),
+        Ok(Ok(ws)) => Ok((ws_stream_tungstenite::WsStream::new(ws), gate)),
         Ok(Err(err)) => Err(format!(
             "the WebSocket handshake failed ({err}); MQTT clients that are not browsers should use the TCP port"
         )),
@@ -193,6 +206,7 @@ async fn handle_client<R, W>(
     peer: SocketAddr,
     transport: Transport,
     door: &FrontDoor,
+    sign_in_gate: Option<&SignInGate>,
 ) where
     R: AsyncRead + Unpin,
     W: AsyncWrite + Unpin,
@@ -245,6 +259,10 @@ async fn handle_client<R, W>(
         door.events.send(refused(reason.to_owned()));
         refuse(&mut client_wr, info.version, Refusal::BadCredentials).await;
         return;
+    }
+
+    if let Some(gate) = sign_in_gate {
+        gate.open();
     }
 
     let (internal, connect_bytes) = match info.version {

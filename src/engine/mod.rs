@@ -14,6 +14,7 @@ pub mod snapshot;
 pub mod stats;
 pub mod template;
 pub mod watch;
+pub mod ws_limits;
 
 use std::sync::mpsc::{SyncSender, sync_channel};
 use std::sync::{Arc, Mutex};
