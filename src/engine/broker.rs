@@ -199,6 +199,7 @@ impl BrokerHost {
             registry,
             events,
             stopping: stopping_rx,
+            auth_guard: Default::default(),
         });
         let tcp_door = door.clone();
         handle.spawn(async move {

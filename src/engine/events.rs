@@ -52,6 +52,13 @@ pub enum Event {
         peer: SocketAddr,
         reason: String,
     },
+    /// Wrong sign-ins from one address, summed up (at most one line per address every few seconds).
+    WrongPasswords {
+        ip: std::net::IpAddr,
+        wrong_total: u64,
+        /// True when sign-ins from there are now answered slowly.
+        slowed: bool,
+    },
 }
 
 impl Event {
@@ -96,6 +103,18 @@ impl Event {
             } => format!("client \"{client_id}\" from {peer} refused: {reason}"),
             Event::ConnectionRejected { peer, reason } => {
                 format!("connection from {peer} closed: {reason}")
+            }
+            Event::WrongPasswords {
+                ip,
+                wrong_total,
+                slowed,
+            } => {
+                let pace = if *slowed {
+                    "; sign-ins from there are now answered slowly (password guessing?)"
+                } else {
+                    ""
+                };
+                format!("{wrong_total} wrong passwords from {ip}{pace}")
             }
         }
     }

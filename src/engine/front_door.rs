@@ -10,6 +10,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 
+use super::auth_guard::{self, AuthGuard, FailureNote};
 use super::broker::MAX_PACKET_BYTES;
 use super::clients::{ClientEntry, ClientRegistry, Transport};
 use super::events::{Event, EventSink};
@@ -38,6 +39,8 @@ pub struct FrontDoor {
     pub registry: Arc<ClientRegistry>,
     pub events: EventSink,
     pub stopping: watch::Receiver<bool>,
+    /// Wrong sign-ins per address, to slow guessing down.
+    pub auth_guard: Arc<AuthGuard>,
 }
 
 /// Accepts TCP clients until the broker stops.
@@ -187,8 +190,33 @@ async fn read_connect<S: AsyncRead + Unpin>(
 }
 
 fn credentials_match(expected: &Credentials, info: &mqtt_wire::ConnectInfo) -> bool {
-    info.username.as_deref() == Some(expected.username.as_str())
-        && info.password.as_deref() == Some(expected.password.as_bytes())
+    auth_guard::credentials_match(expected, info.username.as_deref(), info.password.as_deref())
+}
+
+/// The first wrong sign-in from an address gets its own Activity line; later ones are summed up.
+fn report_wrong_credentials(
+    door: &FrontDoor,
+    ip: std::net::IpAddr,
+    first_line: impl FnOnce() -> Event,
+) {
+    match door.auth_guard.failed(ip, tokio::time::Instant::now()) {
+        FailureNote::ReportThis => door.events.send(first_line()),
+        FailureNote::Counted => {}
+        FailureNote::SummaryAt(at) => {
+            let guard = door.auth_guard.clone();
+            let events = door.events.clone();
+            tokio::spawn(async move {
+                tokio::time::sleep_until(at).await;
+                if let Some(summary) = guard.take_summary(ip, tokio::time::Instant::now()) {
+                    events.send(Event::WrongPasswords {
+                        ip,
+                        wrong_total: summary.wrong_total,
+                        slowed: summary.slowed,
+                    });
+                }
+            });
+        }
+    }
 }
 
 async fn refuse<S: AsyncWrite + Unpin>(client: &mut S, version: ProtocolVersion, why: Refusal) {
@@ -244,21 +272,28 @@ async fn handle_client<R, W>(
         client_id: info.client_id.clone(),
         reason,
     };
-    if let Some(expected) = &door.credentials
-        && !credentials_match(expected, &info)
-    {
-        door.registry
-            .totals
-            .connections_refused
-            .fetch_add(1, Ordering::Relaxed);
-        let reason = if info.username.is_none() {
-            "sent no user name, and this broker requires one"
-        } else {
-            "wrong user name or password"
-        };
-        door.events.send(refused(reason.to_owned()));
-        refuse(&mut client_wr, info.version, Refusal::BadCredentials).await;
-        return;
+    if let Some(expected) = &door.credentials {
+        // An address that keeps guessing waits its turn before the check (see auth_guard).
+        let mut stopping = door.stopping.clone();
+        tokio::select! {
+            _ = door.auth_guard.wait_turn(peer.ip()) => {}
+            _ = stopping.wait_for(|s| *s) => return,
+        }
+        if !credentials_match(expected, &info) {
+            door.registry
+                .totals
+                .connections_refused
+                .fetch_add(1, Ordering::Relaxed);
+            let reason = if info.username.is_none() {
+                "sent no user name, and this broker requires one"
+            } else {
+                "wrong user name or password"
+            };
+            report_wrong_credentials(door, peer.ip(), || refused(reason.to_owned()));
+            refuse(&mut client_wr, info.version, Refusal::BadCredentials).await;
+            return;
+        }
+        door.auth_guard.succeeded(peer.ip());
     }
 
     if let Some(gate) = sign_in_gate {

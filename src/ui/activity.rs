@@ -49,7 +49,8 @@ impl Activity {
             | Event::CommandRejected(_)
             | Event::MonitorProblem(_)
             | Event::ClientRefused { .. }
-            | Event::ConnectionRejected { .. } => Tone::Warning,
+            | Event::ConnectionRejected { .. }
+            | Event::WrongPasswords { .. } => Tone::Warning,
             Event::ClientDisconnected { clean: false, .. } => Tone::Warning,
             _ => Tone::Normal,
         };
