@@ -8,6 +8,7 @@ pub mod connect_info;
 pub mod events;
 pub mod fleet;
 pub mod front_door;
+pub mod limited_read;
 pub mod monitor;
 pub mod mqtt_wire;
 pub mod settings;
