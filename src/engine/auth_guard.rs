@@ -131,28 +131,39 @@ impl AuthGuard {
             .min(self.pacing.max_delay)
     }
 
-    /// How long a sign-in from `ip` must wait before its credentials are checked; takes its turn.
-    pub fn turn_for(&self, ip: IpAddr, now: Instant) -> Duration {
+    /// How long a sign-in from `ip` must wait before its credentials are checked, taking its turn; or
+    /// `None` when the queue already reaches [`Pacing::max_delay`] ahead: that attempt is turned away
+    /// unchecked, so a flood neither holds sockets open for hours nor pushes the next turn out of reach.
+    pub fn turn_for(&self, ip: IpAddr, now: Instant) -> Option<Duration> {
         let mut records = self.records();
         let Some(record) = records.get_mut(&ip) else {
-            return Duration::ZERO;
+            return Some(Duration::ZERO);
         };
         if now.saturating_duration_since(record.last_failure) >= self.pacing.forget_after {
             record.failures = 0;
         }
         if record.failures < self.pacing.free_failures {
-            return Duration::ZERO;
+            return Some(Duration::ZERO);
         }
         let turn = record.next_turn.max(now) + self.delay_after(record.failures);
+        let wait = turn.saturating_duration_since(now);
+        if wait > self.pacing.max_delay {
+            return None;
+        }
         record.next_turn = turn;
-        turn.saturating_duration_since(now)
+        Some(wait)
     }
 
-    /// Waits for this address's turn (no wait for addresses in good standing).
-    pub async fn wait_turn(&self, ip: IpAddr) {
-        let wait = self.turn_for(ip, Instant::now());
-        if !wait.is_zero() {
-            tokio::time::sleep(wait).await;
+    /// Waits for this address's turn (no wait for addresses in good standing); false when the address
+    /// has too many attempts queued already and this one should be turned away unchecked.
+    pub async fn wait_turn(&self, ip: IpAddr) -> bool {
+        match self.turn_for(ip, Instant::now()) {
+            Some(wait) if wait.is_zero() => true,
+            Some(wait) => {
+                tokio::time::sleep(wait).await;
+                true
+            }
+            None => false,
         }
     }
 
@@ -261,7 +272,15 @@ mod tests {
     /// Starts a paced sign-in; the handle finishes when the attempt gets its turn.
     fn start_attempt(guard: &Arc<AuthGuard>, who: IpAddr) -> tokio::task::JoinHandle<()> {
         let guard = guard.clone();
-        tokio::spawn(async move { guard.wait_turn(who).await })
+        tokio::spawn(async move {
+            assert!(guard.wait_turn(who).await, "a turn, not turned away");
+        })
+    }
+
+    fn wait_of(guard: &AuthGuard, who: IpAddr) -> Duration {
+        guard
+            .turn_for(who, Instant::now())
+            .expect("a turn, not turned away")
     }
 
     /// Lets spawned tasks run without moving the paused clock.
@@ -306,7 +325,7 @@ mod tests {
         let guard = Arc::new(AuthGuard::default());
         let who = ip(23);
         fail_times(&guard, who, 4);
-        assert_eq!(guard.turn_for(who, Instant::now()), Duration::ZERO);
+        assert_eq!(wait_of(&guard, who), Duration::ZERO);
         fail_times(&guard, who, 1);
 
         let sixth = start_attempt(&guard, who);
@@ -329,7 +348,7 @@ mod tests {
         fail_times(&guard, who, 5);
         let mut delays = Vec::new();
         for _ in 0..8 {
-            let wait = guard.turn_for(who, Instant::now());
+            let wait = wait_of(&guard, who);
             delays.push(wait.as_secs());
             tokio::time::advance(wait).await;
             guard.failed(who, Instant::now());
@@ -358,20 +377,36 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn a_flood_is_turned_away_once_the_queue_reaches_the_longest_delay() {
+        let guard = AuthGuard::default();
+        let who = ip(23);
+        fail_times(&guard, who, 5);
+        // Turns 1 s apart: 30 fit within the 30 s ceiling, the 31st is turned away unchecked.
+        let waits: Vec<_> = (0..31)
+            .map(|_| guard.turn_for(who, Instant::now()))
+            .collect();
+        assert_eq!(waits[29], Some(Duration::from_secs(30)));
+        assert_eq!(waits[30], None);
+        // Once time passes, turns free up again.
+        tokio::time::advance(Duration::from_secs(2)).await;
+        assert!(guard.turn_for(who, Instant::now()).is_some());
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn a_success_or_a_quiet_spell_clears_an_address_and_others_are_never_slowed() {
         let guard = AuthGuard::default();
         let who = ip(23);
         fail_times(&guard, who, 7);
-        assert!(!guard.turn_for(who, Instant::now()).is_zero());
-        assert_eq!(guard.turn_for(ip(24), Instant::now()), Duration::ZERO);
+        assert!(!wait_of(&guard, who).is_zero());
+        assert_eq!(wait_of(&guard, ip(24)), Duration::ZERO);
 
         guard.succeeded(who);
-        assert_eq!(guard.turn_for(who, Instant::now()), Duration::ZERO);
+        assert_eq!(wait_of(&guard, who), Duration::ZERO);
 
         fail_times(&guard, who, 6);
-        assert!(!guard.turn_for(who, Instant::now()).is_zero());
+        assert!(!wait_of(&guard, who).is_zero());
         tokio::time::advance(Pacing::default().forget_after).await;
-        assert_eq!(guard.turn_for(who, Instant::now()), Duration::ZERO);
+        assert_eq!(wait_of(&guard, who), Duration::ZERO);
     }
 
     #[tokio::test(start_paused = true)]

@@ -275,9 +275,24 @@ async fn handle_client<R, W>(
     if let Some(expected) = &door.credentials {
         // An address that keeps guessing waits its turn before the check (see auth_guard).
         let mut stopping = door.stopping.clone();
-        tokio::select! {
-            _ = door.auth_guard.wait_turn(peer.ip()) => {}
+        let got_turn = tokio::select! {
+            got_turn = door.auth_guard.wait_turn(peer.ip()) => got_turn,
             _ = stopping.wait_for(|s| *s) => return,
+        };
+        if !got_turn {
+            // Too many sign-ins queued from this address: turned away unchecked (counted in Activity's
+            // summary), so the answer says nothing about the password.
+            door.registry
+                .totals
+                .connections_refused
+                .fetch_add(1, Ordering::Relaxed);
+            report_wrong_credentials(door, peer.ip(), || {
+                refused(
+                    "too many sign-ins from this address at once; try again in a minute".to_owned(),
+                )
+            });
+            refuse(&mut client_wr, info.version, Refusal::ServerUnavailable).await;
+            return;
         }
         if !credentials_match(expected, &info) {
             door.registry
