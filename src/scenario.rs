@@ -5,7 +5,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::engine::fleet::{FleetTarget, GroupSpec};
+use crate::engine::fleet::{FleetTarget, GroupSpec, MAX_DEVICES_TOTAL};
+use crate::engine::limited_read::{self, LimitedReadError};
 use crate::engine::settings::{
     self, BrokerSettings, Credentials, DEFAULT_TCP_PORT, DEFAULT_WS_PORT,
 };
@@ -86,13 +87,9 @@ pub struct Scenario {
 /// Why a scenario file could not be used; each message names the file and what to fix.
 #[derive(Debug, thiserror::Error)]
 pub enum ScenarioError {
-    #[error("could not read {path}: {source}")]
-    Read {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    #[error("{path} is {size} bytes: too large for a scenario (at most 4 MB)")]
-    TooLarge { path: PathBuf, size: u64 },
+    /// Not a regular file, unreadable, or larger than a scenario can be (the message names the limit).
+    #[error(transparent)]
+    Read(#[from] LimitedReadError),
     #[error("{path} is not a valid scenario: {message}")]
     Parse { path: PathBuf, message: String },
     #[error("{path}: {message}")]
@@ -109,18 +106,7 @@ pub enum ScenarioError {
 impl Scenario {
     /// Reads and checks a scenario file: TOML syntax, unknown keys, and every group's settings.
     pub fn open(path: &Path) -> Result<Self, ScenarioError> {
-        let read_error = |source| ScenarioError::Read {
-            path: path.to_owned(),
-            source,
-        };
-        let size = std::fs::metadata(path).map_err(read_error)?.len();
-        if size > MAX_FILE_BYTES {
-            return Err(ScenarioError::TooLarge {
-                path: path.to_owned(),
-                size,
-            });
-        }
-        let bytes = std::fs::read(path).map_err(read_error)?;
+        let bytes = limited_read::read_limited(path, MAX_FILE_BYTES)?;
         let text = String::from_utf8(bytes).map_err(|e| ScenarioError::Parse {
             path: path.to_owned(),
             message: format!(
@@ -156,6 +142,13 @@ impl Scenario {
         self.target
             .validate()
             .map_err(|e| format!("[target]: {e}"))?;
+        // Summed before any group is compiled, so a huge count costs nothing but this sum.
+        let devices: u64 = self.groups.iter().map(|g| u64::from(g.count)).sum();
+        if devices > u64::from(MAX_DEVICES_TOTAL) {
+            return Err(format!(
+                "the groups ask for {devices} devices in all; a scenario may run at most {MAX_DEVICES_TOTAL} (lower the groups' counts)"
+            ));
+        }
         let mut names = std::collections::HashSet::new();
         for (i, group) in self.groups.iter().enumerate() {
             let compiled = group
@@ -280,6 +273,75 @@ mod tests {
         let bad_target =
             Scenario::parse("[target]\nkind = \"external\"\nhost = \"\"\n").unwrap_err();
         assert!(matches!(bad_target, ParseProblem::Invalid(m) if m.contains("host")));
+    }
+
+    fn groups_of(counts: &[u64]) -> String {
+        counts
+            .iter()
+            .enumerate()
+            .map(|(i, count)| {
+                format!(
+                    "[[group]]\nname = \"g{i}\"\ncount = {count}\ntopic = \"t/{{group}}/{{n}}\"\npayload = \"p\"\nevery = \"1s\"\n"
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn more_than_10000_devices_in_all_are_refused_naming_the_cap() {
+        let at_cap = Scenario::parse(&groups_of(&[5000, 5000]));
+        assert!(at_cap.is_ok(), "{at_cap:?}");
+        let over = Scenario::parse(&groups_of(&[5000, 5001])).unwrap_err();
+        let ParseProblem::Invalid(message) = over else {
+            panic!("{over:?}")
+        };
+        assert!(message.contains("10001 devices"), "{message}");
+        assert!(message.contains("at most 10000"), "{message}");
+        // Four billion devices: refused by counting, before a single client id exists.
+        let huge = Scenario::parse(&groups_of(&[4_000_000_000])).unwrap_err();
+        assert!(
+            matches!(&huge, ParseProblem::Invalid(m) if m.contains("10000")),
+            "{huge:?}"
+        );
+        let many_groups = Scenario::parse(&groups_of(&[10_000; 3])).unwrap_err();
+        assert!(
+            matches!(&many_groups, ParseProblem::Invalid(m) if m.contains("30000 devices")),
+            "{many_groups:?}"
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_device_or_a_pipe_is_refused_without_hanging() {
+        let err = Scenario::open(Path::new("/dev/zero")).unwrap_err();
+        assert!(err.to_string().contains("not a regular file"), "{err}");
+
+        let fifo =
+            std::env::temp_dir().join(format!("mqtt-playground-fifo-{}", std::process::id()));
+        let _ = std::fs::remove_file(&fifo);
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+        assert!(
+            matches!(made, Ok(s) if s.success()),
+            "mkfifo works: {made:?}"
+        );
+        // No writer ever opens the pipe: opening it for reading would wait forever.
+        let err = Scenario::open(&fifo).unwrap_err();
+        assert!(err.to_string().contains("a pipe"), "{err}");
+        std::fs::remove_file(&fifo).unwrap();
+    }
+
+    #[test]
+    fn a_file_over_the_limit_is_refused_naming_the_limit() {
+        let path = std::env::temp_dir().join(format!(
+            "mqtt-playground-big-scenario-{}.toml",
+            std::process::id()
+        ));
+        let mut text = "# padding\n".to_owned();
+        text.push_str(&" ".repeat(MAX_FILE_BYTES as usize));
+        std::fs::write(&path, text).unwrap();
+        let err = Scenario::open(&path).unwrap_err();
+        assert!(err.to_string().contains("larger than 4 MiB"), "{err}");
+        std::fs::remove_file(&path).unwrap();
     }
 
     #[test]

@@ -383,3 +383,22 @@ fn groups_that_would_share_client_ids_and_kills_of_unconnected_devices_are_refus
         .unwrap_err();
     assert!(refused.contains("not connected"), "{refused}");
 }
+
+#[test]
+fn more_than_10000_devices_across_groups_are_refused_naming_the_cap() {
+    let engine = Engine::start().unwrap();
+    add_group(&engine, telemetry_group("first", 6000));
+    let refused = engine
+        .call(
+            Command::Fleet(FleetCommand::AddGroup(telemetry_group("second", 4001))),
+            PATIENCE,
+        )
+        .unwrap()
+        .unwrap_err();
+    assert!(
+        refused.contains("10001 devices") && refused.contains("at most 10000"),
+        "{refused}"
+    );
+    assert_eq!(engine.snapshot().fleet.groups.len(), 1, "nothing was added");
+    add_group(&engine, telemetry_group("second", 4000));
+}

@@ -149,6 +149,7 @@ impl BrokerHost {
             registry,
             events,
             stopping: stopping_rx,
+            auth_guard: Default::default(),
         });
         let tcp_door = door.clone();
         handle.spawn(async move {
@@ -297,6 +298,9 @@ fn router_config() -> RouterConfig {
     }
 }
 
+/// The largest packet the broker takes (rumqttd's `max_payload_size`); the WebSocket port's cap too.
+pub const MAX_PACKET_BYTES: usize = 16 * 1024 * 1024;
+
 fn internal_settings(name: &str, listen: SocketAddr, settings: &BrokerSettings) -> ServerSettings {
     ServerSettings {
         name: name.to_owned(),
@@ -306,7 +310,7 @@ fn internal_settings(name: &str, listen: SocketAddr, settings: &BrokerSettings) 
         next_connection_delay_ms: 0,
         connections: ConnectionSettings {
             connection_timeout_ms: 10_000,
-            max_payload_size: 16 * 1024 * 1024,
+            max_payload_size: MAX_PACKET_BYTES,
             max_inflight_count: 100,
             // The front door checks credentials and answers with a proper CONNACK; rumqttd checks
             // them again so its loopback ports are no way around them.

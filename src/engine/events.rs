@@ -60,6 +60,13 @@ pub enum Event {
         refused: u64,
         cap: usize,
     },
+    /// Wrong sign-ins from one address, summed up (at most one line per address every few seconds).
+    WrongPasswords {
+        ip: std::net::IpAddr,
+        wrong_total: u64,
+        /// True when sign-ins from there are now answered slowly.
+        slowed: bool,
+    },
 }
 
 impl Event {
@@ -121,6 +128,18 @@ impl Event {
                 refused,
                 cap,
             } => super::connection_cap::describe_over_cap(*first_peer, *refused, *cap),
+            Event::WrongPasswords {
+                ip,
+                wrong_total,
+                slowed,
+            } => {
+                let pace = if *slowed {
+                    "; sign-ins from there are now answered slowly (password guessing?)"
+                } else {
+                    ""
+                };
+                format!("{wrong_total} wrong passwords from {ip}{pace}")
+            }
         };
         display_text::escaped(&text).into_owned()
     }

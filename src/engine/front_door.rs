@@ -11,6 +11,8 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 
 use super::client_id;
+use super::auth_guard::{self, AuthGuard, FailureNote};
+use super::broker::MAX_PACKET_BYTES;
 use super::clients::{ClientEntry, ClientRegistry, Transport};
 use super::connection_cap::{self, AcceptTrouble, ConnectionGate};
 use super::events::{Event, EventSink};
@@ -18,11 +20,12 @@ use super::mqtt_wire::{
     self, ConnectRead, DISCONNECT_PACKET, FrameCounter, ProtocolVersion, Refusal, WireError,
 };
 use super::settings::Credentials;
+use super::ws_limits::{GatedStream, SignInGate, websocket_config};
 
 /// A client that opens a socket and says nothing is dropped after this long.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// The largest CONNECT accepted (its will payload is the only large part).
-const MAX_CONNECT_LEN: usize = 1024 * 1024;
+pub const MAX_CONNECT_LEN: usize = 1024 * 1024;
 /// Read buffer per direction per connection.
 const PUMP_BUFFER: usize = 16 * 1024;
 /// A client that accepts no bytes for this long is disconnected.
@@ -40,6 +43,8 @@ pub struct FrontDoor {
     pub stopping: watch::Receiver<bool>,
     /// The cap on concurrent connections, shared by the TCP and WebSocket ports.
     pub gate: Arc<ConnectionGate>,
+    /// Wrong sign-ins per address, to slow guessing down.
+    pub auth_guard: Arc<AuthGuard>,
 }
 
 /// Accepts TCP clients until the broker stops.
@@ -111,12 +116,18 @@ async fn serve(listener: TcpListener, door: Arc<FrontDoor>, transport: Transport
                 Transport::Tcp => {
                     // TCP halves split for free; WebSocket needs tokio's locking split.
                     let (reader, writer) = socket.into_split();
-                    handle_client(reader, writer, peer, transport, &door).await
+                    handle_client(reader, writer, peer, transport, &door, None).await
                 }
                 Transport::WebSocket => match accept_websocket(socket).await {
-                    Ok(stream) => {
+                    Ok((stream, gate)) => {
                         let (reader, writer) = tokio::io::split(stream);
-                        handle_client(reader, writer, peer, transport, &door).await
+                        handle_client(reader, writer, peer, transport, &door, Some(&gate)).await;
+                        if gate.tripped() {
+                            door.events.send(Event::ConnectionRejected {
+                                peer,
+                                reason: SignInGate::describe_trip(),
+                            });
+                        }
                     }
                     Err(reason) => door.events.send(Event::ConnectionRejected { peer, reason }),
                 },
@@ -126,7 +137,7 @@ async fn serve(listener: TcpListener, door: Arc<FrontDoor>, transport: Transport
 }
 
 type WsByteStream =
-    ws_stream_tungstenite::WsStream<async_tungstenite::tokio::TokioAdapter<TcpStream>>;
+    ws_stream_tungstenite::WsStream<async_tungstenite::tokio::TokioAdapter<GatedStream<TcpStream>>>;
 
 /// Browsers refuse the connection unless the server echoes the MQTT subprotocol they asked for.
 // The error type is tungstenite's callback signature, not ours to shrink.
@@ -157,11 +168,16 @@ fn answer_subprotocol(
     Ok(response)
 }
 
-/// Completes the WebSocket handshake and offers the stream as plain bytes.
-async fn accept_websocket(socket: TcpStream) -> Result<WsByteStream, String> {
-    let handshake = async_tungstenite::tokio::accept_hdr_async(socket, answer_subprotocol);
+/// Completes the WebSocket handshake and offers the stream as plain bytes, size-limited (see ws_limits).
+async fn accept_websocket(socket: TcpStream) -> Result<(WsByteStream, Arc<SignInGate>), String> {
+    let gate = Arc::new(SignInGate::default());
+    let handshake = async_tungstenite::tokio::accept_hdr_async_with_config(
+        GatedStream::new(socket, gate.clone()),
+        answer_subprotocol,
+        Some(websocket_config(MAX_PACKET_BYTES)),
+    );
     match tokio::time::timeout(CONNECT_TIMEOUT, handshake).await {
-        Ok(Ok(ws)) => Ok(ws_stream_tungstenite::WsStream::new(ws)),
+        Ok(Ok(ws)) => Ok((ws_stream_tungstenite::WsStream::new(ws), gate)),
         Ok(Err(err)) => Err(format!(
             "the WebSocket handshake failed ({err}); MQTT clients that are not browsers should use the TCP port"
         )),
@@ -214,8 +230,33 @@ async fn read_connect<S: AsyncRead + Unpin>(
 }
 
 fn credentials_match(expected: &Credentials, info: &mqtt_wire::ConnectInfo) -> bool {
-    info.username.as_deref() == Some(expected.username.as_str())
-        && info.password.as_deref() == Some(expected.password.as_bytes())
+    auth_guard::credentials_match(expected, info.username.as_deref(), info.password.as_deref())
+}
+
+/// The first wrong sign-in from an address gets its own Activity line; later ones are summed up.
+fn report_wrong_credentials(
+    door: &FrontDoor,
+    ip: std::net::IpAddr,
+    first_line: impl FnOnce() -> Event,
+) {
+    match door.auth_guard.failed(ip, tokio::time::Instant::now()) {
+        FailureNote::ReportThis => door.events.send(first_line()),
+        FailureNote::Counted => {}
+        FailureNote::SummaryAt(at) => {
+            let guard = door.auth_guard.clone();
+            let events = door.events.clone();
+            tokio::spawn(async move {
+                tokio::time::sleep_until(at).await;
+                if let Some(summary) = guard.take_summary(ip, tokio::time::Instant::now()) {
+                    events.send(Event::WrongPasswords {
+                        ip,
+                        wrong_total: summary.wrong_total,
+                        slowed: summary.slowed,
+                    });
+                }
+            });
+        }
+    }
 }
 
 async fn refuse<S: AsyncWrite + Unpin>(client: &mut S, version: ProtocolVersion, why: Refusal) {
@@ -233,6 +274,7 @@ async fn handle_client<R, W>(
     peer: SocketAddr,
     transport: Transport,
     door: &FrontDoor,
+    sign_in_gate: Option<&SignInGate>,
 ) where
     R: AsyncRead + Unpin,
     W: AsyncWrite + Unpin,
@@ -270,21 +312,47 @@ async fn handle_client<R, W>(
         client_id: info.client_id.clone(),
         reason,
     };
-    if let Some(expected) = &door.credentials
-        && !credentials_match(expected, &info)
-    {
-        door.registry
-            .totals
-            .connections_refused
-            .fetch_add(1, Ordering::Relaxed);
-        let reason = if info.username.is_none() {
-            "sent no user name, and this broker requires one"
-        } else {
-            "wrong user name or password"
+    if let Some(expected) = &door.credentials {
+        // An address that keeps guessing waits its turn before the check (see auth_guard).
+        let mut stopping = door.stopping.clone();
+        let got_turn = tokio::select! {
+            got_turn = door.auth_guard.wait_turn(peer.ip()) => got_turn,
+            _ = stopping.wait_for(|s| *s) => return,
         };
-        door.events.send(refused(reason.to_owned()));
-        refuse(&mut client_wr, info.version, Refusal::BadCredentials).await;
-        return;
+        if !got_turn {
+            // Too many sign-ins queued from this address: turned away unchecked (counted in Activity's
+            // summary), so the answer says nothing about the password.
+            door.registry
+                .totals
+                .connections_refused
+                .fetch_add(1, Ordering::Relaxed);
+            report_wrong_credentials(door, peer.ip(), || {
+                refused(
+                    "too many sign-ins from this address at once; try again in a minute".to_owned(),
+                )
+            });
+            refuse(&mut client_wr, info.version, Refusal::ServerUnavailable).await;
+            return;
+        }
+        if !credentials_match(expected, &info) {
+            door.registry
+                .totals
+                .connections_refused
+                .fetch_add(1, Ordering::Relaxed);
+            let reason = if info.username.is_none() {
+                "sent no user name, and this broker requires one"
+            } else {
+                "wrong user name or password"
+            };
+            report_wrong_credentials(door, peer.ip(), || refused(reason.to_owned()));
+            refuse(&mut client_wr, info.version, Refusal::BadCredentials).await;
+            return;
+        }
+        door.auth_guard.succeeded(peer.ip());
+    }
+
+    if let Some(gate) = sign_in_gate {
+        gate.open();
     }
 
     let (internal, connect_bytes) = match info.version {

@@ -1,6 +1,7 @@
 //! The engine: everything that speaks MQTT, on a tokio runtime of its own. Front ends (the window,
 //! the CLI, tests) talk to it only through [`Command`]s, [`Event`]s and [`Snapshot`]s.
 
+pub mod auth_guard;
 pub mod broker;
 pub mod broker_error;
 pub mod client_id;
@@ -16,6 +17,7 @@ pub mod front_door;
 pub mod internal_listener_check;
 pub mod internal_protocol;
 pub mod limits;
+pub mod limited_read;
 pub mod monitor;
 pub mod mqtt_wire;
 pub mod settings;
@@ -23,6 +25,7 @@ pub mod snapshot;
 pub mod stats;
 pub mod template;
 pub mod watch;
+pub mod ws_limits;
 
 use std::sync::mpsc::{SyncSender, sync_channel};
 use std::sync::{Arc, Mutex};

@@ -11,10 +11,20 @@ pub const DEFAULT_TCP_PORT: u16 = 1883;
 pub const DEFAULT_WS_PORT: u16 = 9001;
 
 /// A user name and password every client must present.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Credentials {
     pub username: String,
     pub password: String,
+}
+
+/// The password never reaches a log line or diagnostics through `{:?}`.
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Credentials")
+            .field("username", &self.username)
+            .field("password", &"<hidden>")
+            .finish()
+    }
 }
 
 /// Everything the embedded broker needs to start.

@@ -60,7 +60,8 @@ impl Activity {
             | Event::MonitorProblem(_)
             | Event::ClientRefused { .. }
             | Event::ConnectionRejected { .. }
-            | Event::ConnectionsOverCap { .. } => Tone::Warning,
+            | Event::ConnectionsOverCap { .. }
+            | Event::WrongPasswords { .. } => Tone::Warning,
             Event::ClientDisconnected { clean: false, .. } => Tone::Warning,
             _ => Tone::Normal,
         };

@@ -11,6 +11,7 @@ use super::connect_card::ConnectCard;
 use super::devices_panel::DevicesPanel;
 use super::file_dialog::{FilePicker, FilePurpose, PresetFilePicker};
 use super::messages_panel::MessagesPanel;
+use super::network_confirm::{self, NetworkConfirm};
 use super::plots_panel::PlotsPanel;
 use super::publish_panel::PublishPanel;
 use super::topics_panel::TopicsPanel;
@@ -63,6 +64,8 @@ pub struct PlaygroundApp {
     files: Box<dyn FilePicker>,
     first_frame_logged: bool,
     frame_timer: super::frame_timer::FrameTimer,
+    /// A scenario's commands waiting for "Open to my network" or "Keep this computer only".
+    network_question: NetworkConfirm,
 }
 
 impl PlaygroundApp {
@@ -83,7 +86,14 @@ impl PlaygroundApp {
             files: Box::new(PresetFilePicker::default()),
             first_frame_logged: false,
             frame_timer: Default::default(),
+            network_question: NetworkConfirm::default(),
         }
+    }
+
+    /// Starts with this question on screen (a `--scenario` that opens the broker to the network).
+    pub fn with_network_question(mut self, question: NetworkConfirm) -> Self {
+        self.network_question = question;
+        self
     }
 
     /// Uses these file dialogs (native ones in the app, preset answers in tests).
@@ -260,12 +270,17 @@ impl eframe::App for PlaygroundApp {
             match outcome {
                 Ok((message, more)) => {
                     self.activity.note_good(message);
-                    commands.extend(more);
+                    commands.extend(self.network_question.hold_if_opening(more));
                 }
                 Err(err) => self.activity.note(err),
             }
         }
 
+        let answered = self.network_question.ui(ui.ctx());
+        if let Some(settings) = network_confirm::broker_settings_in(&answered) {
+            self.broker = BrokerPanel::new(settings);
+        }
+        commands.extend(answered);
         if let Some(command) = command {
             self.send(command);
         }

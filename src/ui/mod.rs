@@ -13,6 +13,7 @@ pub mod format;
 pub mod frame_timer;
 pub mod group_form;
 pub mod messages;
+pub mod network_confirm;
 pub mod plots_panel;
 pub mod publish_panel;
 pub mod topics_panel;
@@ -40,19 +41,32 @@ pub fn run_window(cli: &Cli) -> anyhow::Result<()> {
         None => cli.broker.to_settings()?,
     };
     let engine = Engine::start()?;
+    let mut startup = Vec::new();
     if !cli.no_broker {
-        engine.send(Command::StartBroker(settings.clone()))?;
+        startup.push(Command::StartBroker(settings.clone()));
     }
     let scenario_path = cli.scenario.clone();
     let start_tab = cli.tab;
+    // A scenario file that opens the broker to the network asks first (the file may not be the
+    // user's own), unless the user's own --bind said where to listen.
+    let ask_first = loaded.is_some() && cli.broker.bind.is_none();
     if let Some(loaded) = loaded {
-        engine.send(Command::Fleet(
+        startup.push(Command::Fleet(
             crate::engine::fleet::FleetCommand::Replace {
                 target: loaded.scenario.target,
                 groups: loaded.scenario.groups,
                 start: true,
             },
-        ))?;
+        ));
+    }
+    let mut question = network_confirm::NetworkConfirm::default();
+    let startup = if ask_first {
+        question.hold_if_opening(startup)
+    } else {
+        startup
+    };
+    for command in startup {
+        engine.send(command)?;
     }
     let options = eframe::NativeOptions {
         viewport: eframe::egui::ViewportBuilder::default()
@@ -69,9 +83,11 @@ pub fn run_window(cli: &Cli) -> anyhow::Result<()> {
             let ctx = cc.egui_ctx.clone();
             engine.set_waker(Arc::new(move || ctx.request_repaint()));
             let dialog_ctx = cc.egui_ctx.clone();
-            let mut app = PlaygroundApp::new(engine, settings).with_file_picker(Box::new(
-                file_dialog::NativeFilePicker::new(move || dialog_ctx.request_repaint()),
-            ));
+            let mut app = PlaygroundApp::new(engine, settings)
+                .with_file_picker(Box::new(file_dialog::NativeFilePicker::new(move || {
+                    dialog_ctx.request_repaint()
+                })))
+                .with_network_question(question);
             if let Some(path) = scenario_path {
                 app.devices_mut().scenario_path = Some(path);
                 app = app.with_tab(app::Tab::Devices);

@@ -20,7 +20,10 @@ use super::stats::RateMeter;
 pub use counters::DeviceState;
 use counters::GroupCounters;
 use device::{DeviceControl, DeviceHandle, LiveGroup, ResolvedTarget};
-pub use spec::{CompiledGroup, FixedMessage, GroupError, GroupField, GroupSpec, MqttVersion, Pace};
+pub use spec::{
+    CompiledGroup, FixedMessage, GroupError, GroupField, GroupSpec, MAX_DEVICES_TOTAL, MqttVersion,
+    Pace,
+};
 pub use target::{ExternalBroker, FleetTarget, TargetError};
 
 /// How many devices may be connecting at once; more wait their turn (a burst of a thousand
@@ -89,6 +92,22 @@ pub enum FleetError {
         "groups \"{0}\" and \"{1}\" would give devices the same client id (\"{2}\"), and devices sharing an id knock each other off the broker: make the client id patterns differ, e.g. with {{group}}"
     )]
     SharedClientId(String, String, String),
+    #[error(
+        "that makes {asked} devices in all; at most {MAX_DEVICES_TOTAL} run at once (lower a group's count or remove a group)"
+    )]
+    TooManyDevices { asked: u64 },
+}
+
+/// Refuses a set of groups with more devices in all than [`MAX_DEVICES_TOTAL`]; checked before any
+/// client id is built.
+fn check_total_devices<'a>(
+    counts: impl IntoIterator<Item = &'a GroupSpec>,
+) -> Result<(), FleetError> {
+    let asked: u64 = counts.into_iter().map(|g| u64::from(g.count)).sum();
+    if asked > u64::from(MAX_DEVICES_TOTAL) {
+        return Err(FleetError::TooManyDevices { asked });
+    }
+    Ok(())
 }
 
 /// Whether a group runs.
@@ -205,6 +224,7 @@ impl Fleet {
     ) -> Result<String, FleetError> {
         match command {
             FleetCommand::AddGroup(spec) => {
+                check_total_devices(self.groups.iter().map(|g| &g.compiled.spec).chain([&spec]))?;
                 let compiled = compile(&spec)?;
                 self.check_unique_name(&compiled.spec.name, None)?;
                 check_client_ids(
@@ -325,6 +345,7 @@ impl Fleet {
             } => {
                 // Everything is checked before anything running is touched (a TLS CA file is read here).
                 target.resolve(broker)?;
+                check_total_devices(&groups)?;
                 let compiled = groups.iter().map(compile).collect::<Result<Vec<_>, _>>()?;
                 let mut names = std::collections::HashSet::new();
                 for group in &compiled {
@@ -421,6 +442,13 @@ impl Fleet {
         broker: Option<&RunningInfo>,
     ) -> Result<String, FleetError> {
         let index = self.index_of(id)?;
+        check_total_devices(
+            self.groups
+                .iter()
+                .filter(|g| g.id != id)
+                .map(|g| &g.compiled.spec)
+                .chain([&spec]),
+        )?;
         let compiled = compile(&spec)?;
         self.check_unique_name(&compiled.spec.name, Some(id))?;
         check_client_ids(

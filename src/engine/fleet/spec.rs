@@ -8,6 +8,9 @@ use super::super::template::{Pattern, PatternKind, PayloadFormat, Template};
 
 /// The most devices one group may hold.
 pub const MAX_DEVICES_PER_GROUP: u32 = 10_000;
+/// Devices across all groups at once (a scenario's or the window's): past this, memory and file
+/// descriptors run out long before a classroom needs more.
+pub const MAX_DEVICES_TOTAL: u32 = 10_000;
 /// The fastest pace a device may be given (one message a millisecond).
 pub const MAX_RATE_PER_DEVICE: f64 = 1000.0;
 /// The slowest pace: once a day.

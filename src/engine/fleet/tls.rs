@@ -9,15 +9,18 @@ use tokio_rustls::rustls;
 use tokio_rustls::rustls::pki_types::CertificateDer;
 use tokio_rustls::rustls::pki_types::pem::PemObject;
 
+/// The largest CA certificate file read (a bundle of every public CA is about 250 KiB).
+const MAX_CA_FILE_BYTES: u64 = 4 * 1024 * 1024;
+
 /// A TLS setup trusting `ca_file` if given, else the certificate authorities this computer trusts.
 pub fn client_config(ca_file: Option<&Path>) -> Result<TlsConfiguration, String> {
     let mut roots = rustls::RootCertStore::empty();
     match ca_file {
         Some(path) => {
-            let certs = CertificateDer::pem_file_iter(path).map_err(|e| {
-                format!("could not read the CA certificate {}: {e}", path.display())
-            })?;
-            for cert in certs {
+            // Through the size-limited reader: a CA file is a few KiB, never a pipe or a device.
+            let pem = crate::engine::limited_read::read_limited(path, MAX_CA_FILE_BYTES)
+                .map_err(|e| format!("could not read the CA certificate: {e}"))?;
+            for cert in CertificateDer::pem_slice_iter(&pem) {
                 let cert = cert.map_err(|e| {
                     format!("{} is not a PEM certificate file: {e}", path.display())
                 })?;

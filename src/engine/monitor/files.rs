@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use thiserror::Error;
 
 use super::ExportFormat;
+use crate::engine::limited_read::{LimitedReadError, open_regular};
 use crate::engine::watch::{
     ExportError, ImportError, ImportOptions, ImportReport, LoggedMessage, read_jsonl_into,
     write_csv, write_jsonl,
@@ -95,7 +96,12 @@ pub fn import_from_path(
     if path.is_dir() {
         return Err(FileError::IsFolder(name));
     }
-    let file = File::open(path).map_err(|error| FileError::Open {
+    // Regular files only: a pipe would hang the open, a device would stream forever.
+    let file = open_regular(path).map_err(|error| match error {
+        LimitedReadError::Io { source, .. } => source,
+        other => std::io::Error::other(other.to_string()),
+    });
+    let file = file.map_err(|error| FileError::Open {
         path: name.clone(),
         why: match error.kind() {
             std::io::ErrorKind::NotFound => "there is no such file — check the name".to_owned(),
