@@ -15,7 +15,7 @@ use tokio::sync::watch;
 use super::clients::ClientRegistry;
 use super::events::EventSink;
 use super::front_door::{self, FrontDoor};
-use super::internal_listener_check::{ListenerOwner, listener_owner};
+use super::internal_listener_check::{ListenerWait, wait_for_own_listener};
 use super::internal_protocol::{SafeV4, SafeV5};
 use super::settings::BrokerSettings;
 
@@ -244,40 +244,15 @@ impl BrokerHost {
                 InternalProtocol::V5 => "internal-v5",
             };
             let future = (self.spawn_internal())(internal_settings(name, addr, settings), protocol);
-            let task = runtime.spawn(future);
-            loop {
-                if task.is_finished() {
-                    last_error = match task.await {
-                        Ok(Err(e)) => e,
-                        Ok(Ok(())) => "listener ended".to_owned(),
-                        Err(e) => e.to_string(),
-                    };
-                    break;
-                }
-                if tokio::net::TcpStream::connect(addr).await.is_ok() {
-                    // The port answers, but perhaps a program that took it first: never forward to that.
-                    match listener_owner(addr.port()) {
-                        ListenerOwner::ThisProcess | ListenerOwner::Unknown => return Ok(addr),
-                        ListenerOwner::AnotherProcess => {
-                            task.abort();
-                            last_error = format!(
-                                "another program took its loopback port {} first",
-                                addr.port()
-                            );
-                            tracing::warn!("{last_error}; trying another port");
-                            break;
-                        }
-                        // It closed right after answering: look again.
-                        ListenerOwner::Nobody => {}
-                    }
-                }
-                if Instant::now() > ready_by {
-                    task.abort();
+            let mut task = runtime.spawn(future);
+            match wait_for_own_listener(addr, &mut task, ready_by).await {
+                ListenerWait::Ready => return Ok(addr),
+                ListenerWait::Failed(error) => last_error = error,
+                ListenerWait::TimedOut => {
                     return Err(BrokerError::Internal(format!(
                         "its loopback listener did not come up within {INTERNAL_READY:?}; security software may be blocking connections to 127.0.0.1"
                     )));
                 }
-                tokio::time::sleep(Duration::from_millis(5)).await;
             }
         }
         Err(BrokerError::Internal(last_error))

@@ -9,6 +9,62 @@
 //! /proc/self/fd), and tries another port otherwise. Other systems cannot be checked this way; the
 //! README lists that as a known limit.
 
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use tokio::task::JoinHandle;
+
+/// How waiting for an internal listener ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ListenerWait {
+    /// The port answers, and the listener is this process's own (or this system cannot tell).
+    Ready,
+    /// The listener task ended, or another program holds the port; worth trying another port.
+    Failed(String),
+    /// Nothing answered in time.
+    TimedOut,
+}
+
+/// Waits until the listener `task` (rumqttd's `Server::start`) answers on `addr` and checks that
+/// it is the one answering; the task is aborted unless it is ready.
+pub async fn wait_for_own_listener(
+    addr: SocketAddr,
+    task: &mut JoinHandle<Result<(), String>>,
+    ready_by: Instant,
+) -> ListenerWait {
+    loop {
+        if task.is_finished() {
+            return ListenerWait::Failed(match task.await {
+                Ok(Err(e)) => e,
+                Ok(Ok(())) => "listener ended".to_owned(),
+                Err(e) => e.to_string(),
+            });
+        }
+        if tokio::net::TcpStream::connect(addr).await.is_ok() {
+            // The port answers, but perhaps a program that took it first: never forward to that.
+            match listener_owner(addr.port()) {
+                ListenerOwner::ThisProcess | ListenerOwner::Unknown => return ListenerWait::Ready,
+                ListenerOwner::AnotherProcess => {
+                    task.abort();
+                    let error = format!(
+                        "another program took its loopback port {} first",
+                        addr.port()
+                    );
+                    tracing::warn!("{error}; trying another port");
+                    return ListenerWait::Failed(error);
+                }
+                // It closed right after answering: look again.
+                ListenerOwner::Nobody => {}
+            }
+        }
+        if Instant::now() > ready_by {
+            task.abort();
+            return ListenerWait::TimedOut;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
 /// Who listens on a loopback port.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ListenerOwner {
@@ -125,12 +181,11 @@ mod tests {
         assert_eq!(listener_owner(port), ListenerOwner::Nobody);
     }
 
+    /// A listener in another process (python, as any local program could be); None without python.
     #[cfg(target_os = "linux")]
-    #[test]
-    fn a_listener_of_another_process_is_recognised() {
+    fn squatter() -> Option<(std::process::Child, u16)> {
         use std::io::{BufRead, BufReader};
         use std::process::{Command, Stdio};
-        // Another process (python, as any local program could) takes a loopback port and says which.
         let script = "import socket,sys\ns=socket.socket()\ns.bind(('127.0.0.1',0))\ns.listen()\nprint(s.getsockname()[1],flush=True)\nsys.stdin.read()";
         let Ok(mut child) = Command::new("python3")
             .args(["-c", script])
@@ -144,17 +199,68 @@ mod tests {
                 "python3 is missing, and under CI=true it must be installed"
             );
             eprintln!("SKIPPED: python3 is not installed, so no other process could listen");
-            return;
+            return None;
         };
         let mut line = String::new();
         if let Some(stdout) = child.stdout.take() {
             let _ = BufReader::new(stdout).read_line(&mut line);
         }
-        let port: u16 = line.trim().parse().expect("python printed its port");
-        let owner = listener_owner(port);
+        let port = line.trim().parse().expect("python printed its port");
+        Some((child, port))
+    }
+
+    #[cfg(target_os = "linux")]
+    fn stop(mut child: std::process::Child) {
         drop(child.stdin.take());
         let _ = child.kill();
         let _ = child.wait();
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_listener_of_another_process_is_recognised() {
+        let Some((child, port)) = squatter() else {
+            return;
+        };
+        let owner = listener_owner(port);
+        stop(child);
         assert_eq!(owner, ListenerOwner::AnotherProcess);
+    }
+
+    /// rumqttd still trying to bind, as when another program holds its port.
+    fn stuck_listener() -> JoinHandle<Result<(), String>> {
+        tokio::spawn(std::future::pending())
+    }
+
+    #[cfg(target_os = "linux")]
+    #[tokio::test]
+    async fn a_port_another_program_took_first_is_given_up() {
+        let Some((child, port)) = squatter() else {
+            return;
+        };
+        let mut task = stuck_listener();
+        let addr = SocketAddr::from(([127, 0, 0, 1], port));
+        let outcome =
+            wait_for_own_listener(addr, &mut task, Instant::now() + Duration::from_secs(30)).await;
+        stop(child);
+        assert!(
+            matches!(&outcome, ListenerWait::Failed(e) if e.contains("another program")),
+            "{outcome:?}"
+        );
+        assert!(
+            task.await.is_err_and(|e| e.is_cancelled()),
+            "the listener task was aborted"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_port_this_process_listens_on_is_ready() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let mut task = stuck_listener();
+        let outcome =
+            wait_for_own_listener(addr, &mut task, Instant::now() + Duration::from_secs(30)).await;
+        assert_eq!(outcome, ListenerWait::Ready);
+        task.abort();
     }
 }
