@@ -75,7 +75,6 @@ struct RowView {
     id: NodeId,
     depth: usize,
     name: String,
-    topic: String,
     has_children: bool,
     open: bool,
     own_messages: u64,
@@ -282,7 +281,7 @@ impl TopicsPanel {
                     ui.horizontal(|ui| {
                         ui.set_min_height(row_height);
                         match (row, view) {
-                            (_, Some(view)) => self.row_ui(ui, view, out),
+                            (_, Some(view)) => self.row_ui(ui, view, log, out),
                             (Row::More { depth, hidden }, None) => {
                                 ui.add_space(indent(ui, *depth + 1));
                                 ui.weak(format!(
@@ -300,7 +299,8 @@ impl TopicsPanel {
         self.rows = rows;
     }
 
-    /// Reads what the visible rows draw; full topics are worked out only for these.
+    /// Reads what the visible rows draw. Full topics (up to 64 kB each) are not: only for a row
+    /// hovered or clicked.
     fn views(&self, tree: &TopicTree, rows: &[Row]) -> Vec<Option<RowView>> {
         rows.iter()
             .map(|row| {
@@ -327,7 +327,6 @@ impl TopicsPanel {
                     id,
                     depth,
                     name,
-                    topic: tree.topic(id),
                     has_children,
                     open: has_children && self.is_open(id, node),
                     own_messages: node.own_messages(),
@@ -344,7 +343,14 @@ impl TopicsPanel {
             .collect()
     }
 
-    fn row_ui(&mut self, ui: &mut egui::Ui, view: RowView, out: &mut TopicsOutput) {
+    fn row_ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        view: RowView,
+        log: &LogAccess,
+        out: &mut TopicsOutput,
+    ) {
+        let topic_of = |id: NodeId| log.read(|store| store.tree.topic(id));
         ui.add_space(indent(ui, view.depth));
         let icon_size = egui::vec2(ui.spacing().icon_width, ui.spacing().icon_width);
         if view.has_children {
@@ -365,20 +371,23 @@ impl TopicsPanel {
             // Line leaves up with the names of foldable siblings.
             ui.add_space(icon_size.x + ui.spacing().item_spacing.x);
         }
-        let shown_topic = display_text::clipped(&view.topic, HOVER_CHARS);
-        let filter = shown_filter(&view.topic, view.has_children);
         let response = ui
             .selectable_label(
                 self.selected == Some(view.id),
                 RichText::new(&view.name).monospace().strong(),
             )
-            .on_hover_text(format!(
-                "Show the messages on {}",
-                shown_filter(&shown_topic, view.has_children)
-            ));
+            .on_hover_ui(|ui| {
+                let topic = topic_of(view.id);
+                let shown = display_text::clipped(&topic, HOVER_CHARS);
+                ui.label(format!(
+                    "Show the messages on {}",
+                    shown_filter(&shown, view.has_children)
+                ));
+            });
         if response.clicked() {
+            let topic = topic_of(view.id);
             self.selected = Some(view.id);
-            out.show_in_log = Some(filter);
+            out.show_in_log = Some(shown_filter(&topic, view.has_children));
         }
         let mut counts = if view.has_children {
             format!(
@@ -405,14 +414,18 @@ impl TopicsPanel {
             };
             if ui
                 .small_button(label)
-                .on_hover_text(format!(
-                    "Delete the retained messages at and below {shown_topic}"
-                ))
+                .on_hover_ui(|ui| {
+                    let topic = topic_of(view.id);
+                    ui.label(format!(
+                        "Delete the retained messages at and below {}",
+                        display_text::clipped(&topic, HOVER_CHARS)
+                    ));
+                })
                 .clicked()
             {
                 out.commands
                     .push(Command::Monitor(MonitorCommand::ClearRetained {
-                        topic: view.topic.clone(),
+                        topic: topic_of(view.id),
                     }));
             }
         }
