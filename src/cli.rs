@@ -84,7 +84,7 @@ pub struct BrokerArgs {
     #[arg(long, value_name = "P")]
     pub password: Option<String>,
     /// The most clients (devices included) connected at once; more are refused with "server
-    /// unavailable" [default: what the open-files limit allows, at most 20,000].
+    /// unavailable" [default: what the open-files limit allows; at most 20,000, whatever is asked].
     #[arg(long, value_name = "N")]
     pub max_connections: Option<std::num::NonZeroU32>,
 }

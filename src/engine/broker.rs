@@ -138,7 +138,9 @@ impl BrokerHost {
 
         let (stopping, stopping_rx) = watch::channel(false);
         let connection_cap = match settings.max_connections {
-            Some(cap) => usize::try_from(cap.get()).unwrap_or(usize::MAX),
+            Some(cap) => usize::try_from(cap.get())
+                .unwrap_or(usize::MAX)
+                .min(super::limits::MAX_CONNECTION_CAP),
             None => super::limits::Capacity::current().default_connection_cap(),
         };
         let door = Arc::new(FrontDoor {

@@ -43,9 +43,44 @@ fn check_client_packet(persistent_session: &mut bool, packet: Packet) -> Result<
         {
             return Err(Error::InvalidProtocol);
         }
+        // MQTT says a topic with a wildcard or a NUL, and a malformed filter, end the connection;
+        // rumqttd would take them, so they are refused here, where the packet is decoded anyway.
+        Packet::Publish(publish, properties) => {
+            let aliased = properties.as_ref().is_some_and(|p| p.topic_alias.is_some());
+            if !publish_topic_is_valid(&publish.topic, aliased) {
+                return Err(Error::InvalidProtocol);
+            }
+        }
+        Packet::Subscribe(subscribe, _)
+            if subscribe
+                .filters
+                .iter()
+                .any(|filter| !filter_is_valid(&filter.path)) =>
+        {
+            return Err(Error::InvalidProtocol);
+        }
+        Packet::Unsubscribe(unsubscribe, _)
+            if unsubscribe.filters.iter().any(|f| !filter_is_valid(f)) =>
+        {
+            return Err(Error::InvalidProtocol);
+        }
         _ => {}
     }
     Ok(packet)
+}
+
+/// A PUBLISH topic: UTF-8 without wildcards or NUL; empty only when an MQTT 5 topic alias stands in.
+fn publish_topic_is_valid(topic: &[u8], aliased: bool) -> bool {
+    match std::str::from_utf8(topic) {
+        Ok("") => aliased,
+        Ok(topic) => !topic.contains('\0') && rumqttd::protocol::valid_topic(topic),
+        Err(_) => false,
+    }
+}
+
+/// A SUBSCRIBE or UNSUBSCRIBE filter: not empty, no NUL, wildcards only where MQTT allows them.
+fn filter_is_valid(filter: &str) -> bool {
+    !filter.contains('\0') && rumqttd::protocol::valid_filter(filter)
 }
 
 /// MQTT 3.1.1 for the internal listener: packets from MQTT 5 clients lose their properties.
@@ -217,6 +252,19 @@ mod tests {
             assert!(codec.read_mut(&mut connect(clean), 1 << 20).is_ok());
             let outcome = codec.read_mut(&mut subscribe(path), 1 << 20);
             assert_eq!(outcome.is_ok(), allowed, "clean {clean}, {path}");
+        }
+    }
+
+    #[test]
+    fn topics_and_filters_mqtt_forbids_are_refused() {
+        assert!(publish_topic_is_valid(b"a/b", false));
+        assert!(publish_topic_is_valid(b"", true));
+        for bad in [&b"a/+/b"[..], b"a/#", b"a/\0/b", b"", &[b'a', 0xFF]] {
+            assert!(!publish_topic_is_valid(bad, false), "{bad:?}");
+        }
+        assert!(filter_is_valid("a/+/b") && filter_is_valid("a/#") && filter_is_valid("#"));
+        for bad in ["", "a/#/b", "sport+", "a\0b", "a/b#"] {
+            assert!(!filter_is_valid(bad), "{bad:?}");
         }
     }
 }

@@ -20,8 +20,12 @@ pub const PER_EXTERNAL_CLIENT: u64 = 3;
 pub const PER_EMBEDDED_DEVICE: u64 = 4;
 /// A simulated device connecting to an external broker: only its own socket.
 pub const PER_EXTERNAL_DEVICE: u64 = 1;
-/// rumqttd's router refuses connections past this many (set in the broker's router config).
-pub const ROUTER_MAX_CONNECTIONS: usize = 20_000;
+/// The most connections the front door lets in at once, whatever the user asks for.
+pub const MAX_CONNECTION_CAP: usize = 20_000;
+/// rumqttd's router refuses connections past this many (set in the broker's router config). A refusal
+/// there leaves a dead will sender behind that poisons the listener (see client_id.rs), so the router
+/// gets headroom above the front door's cap for sessions still closing when their slot is reused.
+pub const ROUTER_MAX_CONNECTIONS: usize = MAX_CONNECTION_CAP + 4_000;
 
 /// The process's open-files limit (RLIMIT_NOFILE): the soft limit is the one in force.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -145,7 +149,7 @@ impl Capacity {
     pub fn default_connection_cap(&self) -> usize {
         usize::try_from(self.external_clients)
             .unwrap_or(usize::MAX)
-            .clamp(1, ROUTER_MAX_CONNECTIONS)
+            .clamp(1, MAX_CONNECTION_CAP)
     }
 
     /// Whether `demand` fits; if not, a message naming the limit and what to do.
@@ -304,7 +308,7 @@ mod tests {
         assert_eq!(c.embedded_devices, (1024 - RESERVED_FOR_APP) / 4);
         assert_eq!(c.default_connection_cap(), 256);
         let no_limit = Capacity::from_limit(None);
-        assert_eq!(no_limit.default_connection_cap(), ROUTER_MAX_CONNECTIONS);
+        assert_eq!(no_limit.default_connection_cap(), MAX_CONNECTION_CAP);
     }
 
     #[test]
