@@ -5,7 +5,6 @@
 mod common;
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use common::raw::{self, ConnectOutcome, Port, Version, mqtt_string, packet, packet_claiming};
 use common::witness::Witnesses;
