@@ -50,7 +50,8 @@ impl Activity {
             | Event::MonitorProblem(_)
             | Event::ClientRefused { .. }
             | Event::ConnectionRejected { .. }
-            | Event::ConnectionsOverCap { .. } => Tone::Warning,
+            | Event::ConnectionsOverCap { .. }
+            | Event::BrokerProblem(_) => Tone::Warning,
             Event::ClientDisconnected { clean: false, .. } => Tone::Warning,
             _ => Tone::Normal,
         };
