@@ -7,7 +7,7 @@ use std::sync::{Mutex, OnceLock};
 
 use tracing::field::{Field, Visit};
 use tracing_subscriber::Layer;
-use tracing_subscriber::filter::{EnvFilter, LevelFilter};
+use tracing_subscriber::filter::{EnvFilter, FilterExt, LevelFilter};
 use tracing_subscriber::layer::{Context, SubscriberExt};
 use tracing_subscriber::util::SubscriberInitExt;
 
@@ -63,7 +63,7 @@ pub fn init(dir: Option<PathBuf>) -> LoggingGuard {
         .unwrap_or_else(|_| EnvFilter::new(format!("warn,rumqttd=off,{ACTIVITY_TARGET}=off")));
     let terminal = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
-        .with_filter(terminal_filter);
+        .with_filter(terminal_filter.and(QuietRumqttd));
 
     let (file_layer, guard, status) = match open_log_file(dir) {
         Ok((appender, path)) => {
@@ -71,14 +71,15 @@ pub fn init(dir: Option<PathBuf>) -> LoggingGuard {
             let layer = tracing_subscriber::fmt::layer()
                 .with_ansi(false)
                 .with_writer(writer)
-                .with_filter(EnvFilter::new("info,rumqttd=warn"));
+                .with_filter(EnvFilter::new("info,rumqttd=warn").and(QuietRumqttd));
             (Some(layer), Some(guard), Ok(path))
         }
         Err(why) => (None, None, Err(why)),
     };
-    let recent = RecentProblems.with_filter(LevelFilter::WARN);
+    let recent = RecentProblems.with_filter(LevelFilter::WARN.and(QuietRumqttd));
+    // Every layer has its own filter (none is unfiltered), so events no layer wants, such as
+    // rumqttd's per-packet trace lines, are turned away at their callsite and cost nothing.
     let _ = tracing_subscriber::registry()
-        .with(QuietRumqttd)
         .with(terminal)
         .with(file_layer)
         .with(recent)
@@ -107,11 +108,37 @@ fn open_log_file(
 }
 
 /// rumqttd reports ordinary disconnects as errors ("no-connection id 7 is already gone",
-/// "router-drop", "disconnected"): left out everywhere, so real problems stand out.
+/// "router-drop", "disconnected"): left out everywhere, so real problems stand out. A filter that
+/// only looks at an event's text once the level filter beside it let it through.
+///
+/// rumqttd's spans are left out too: each connection runs inside an ERROR-level span entered on
+/// every poll, which made the log file cost a third of the connection rate (1,000 devices took
+/// minutes to connect instead of seconds).
 struct QuietRumqttd;
 
-impl<S: tracing::Subscriber> Layer<S> for QuietRumqttd {
-    fn event_enabled(&self, event: &tracing::Event<'_>, _ctx: Context<'_, S>) -> bool {
+impl QuietRumqttd {
+    fn wants(meta: &tracing::Metadata<'_>) -> bool {
+        !(meta.is_span() && meta.target().starts_with("rumqttd"))
+    }
+}
+
+impl<S> tracing_subscriber::layer::Filter<S> for QuietRumqttd {
+    fn enabled(&self, meta: &tracing::Metadata<'_>, _cx: &Context<'_, S>) -> bool {
+        Self::wants(meta)
+    }
+
+    fn callsite_enabled(
+        &self,
+        meta: &'static tracing::Metadata<'static>,
+    ) -> tracing::subscriber::Interest {
+        if Self::wants(meta) {
+            tracing::subscriber::Interest::always()
+        } else {
+            tracing::subscriber::Interest::never()
+        }
+    }
+
+    fn event_enabled(&self, event: &tracing::Event<'_>, _cx: &Context<'_, S>) -> bool {
         if !event.metadata().target().starts_with("rumqttd") {
             return true;
         }

@@ -187,8 +187,9 @@ pub struct AcceptTrouble {
 }
 
 impl AcceptTrouble {
-    /// Notes a failed accept; returns how long to wait before the next.
-    pub fn failed(&mut self, err: &std::io::Error) -> Duration {
+    /// Notes a failed accept; returns how long to wait before the next. The first failure of a
+    /// spell is reported (in Activity and the log); the rest only wait.
+    pub fn failed(&mut self, err: &std::io::Error, events: &EventSink) -> Duration {
         let next = match self.backoff {
             None => {
                 let why = if is_out_of_descriptors(err) {
@@ -201,7 +202,7 @@ impl AcceptTrouble {
                 } else {
                     format!("new connections are waiting: accepting failed ({err})")
                 };
-                tracing::warn!("{why}");
+                events.send(Event::BrokerProblem(why));
                 ACCEPT_BACKOFF_FIRST
             }
             Some(last) => (last * 2).min(ACCEPT_BACKOFF_MOST),
@@ -255,17 +256,24 @@ mod tests {
     }
 
     #[test]
-    fn accept_failures_back_off_and_recover() {
+    fn accept_failures_back_off_and_are_reported_once() {
+        let (sink, events) = super::super::events::event_queue();
         let mut trouble = AcceptTrouble::default();
         let emfile = std::io::Error::from_raw_os_error(24);
         let mut waits = Vec::new();
         for _ in 0..10 {
-            waits.push(trouble.failed(&emfile));
+            waits.push(trouble.failed(&emfile, &sink));
         }
         assert_eq!(waits[0], ACCEPT_BACKOFF_FIRST);
         assert!(waits.windows(2).all(|w| w[1] >= w[0]));
         assert_eq!(*waits.last().unwrap(), ACCEPT_BACKOFF_MOST);
+        match events.try_next() {
+            Some(Event::BrokerProblem(why)) => assert!(why.contains("open-files limit"), "{why}"),
+            other => panic!("expected one report, got {other:?}"),
+        }
+        assert_eq!(events.try_next(), None, "reported once, not ten times");
         trouble.succeeded();
-        assert_eq!(trouble.failed(&emfile), ACCEPT_BACKOFF_FIRST);
+        assert_eq!(trouble.failed(&emfile, &sink), ACCEPT_BACKOFF_FIRST);
+        assert!(events.try_next().is_some(), "a new spell is reported again");
     }
 }

@@ -22,6 +22,7 @@ pub fn trace_event(event: &Event) {
             | Event::ClientRefused { .. }
             | Event::ConnectionRejected { .. }
             | Event::ConnectionsOverCap { .. }
+            | Event::BrokerProblem(_)
             | Event::ClientDisconnected { clean: false, .. }
     );
     if problem {

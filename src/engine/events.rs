@@ -53,6 +53,8 @@ pub enum Event {
         peer: SocketAddr,
         reason: String,
     },
+    /// The broker's port hit trouble it works around (out of open files: it waits and tries again).
+    BrokerProblem(String),
     /// Connections turned away because the broker is at its connection cap: the first of a spell
     /// (with its address), then one summary every few seconds while it lasts.
     ConnectionsOverCap {
@@ -123,6 +125,7 @@ impl Event {
             Event::ConnectionRejected { peer, reason } => {
                 format!("connection from {peer} closed: {reason}")
             }
+            Event::BrokerProblem(what) => what.clone(),
             Event::ConnectionsOverCap {
                 first_peer,
                 refused,

@@ -85,7 +85,7 @@ async fn serve(listener: TcpListener, door: Arc<FrontDoor>, transport: Transport
             Ok(pair) => pair,
             Err(err) => {
                 // Out of file descriptors and similar: back off (reported once) instead of spinning.
-                let wait = trouble.failed(&err);
+                let wait = trouble.failed(&err, &door.events);
                 tokio::select! {
                     _ = tokio::time::sleep(wait) => {}
                     _ = stopping.wait_for(|s| *s) => return,

@@ -61,7 +61,8 @@ impl Activity {
             | Event::ClientRefused { .. }
             | Event::ConnectionRejected { .. }
             | Event::ConnectionsOverCap { .. }
-            | Event::WrongPasswords { .. } => Tone::Warning,
+            | Event::WrongPasswords { .. }
+            | Event::BrokerProblem(_) => Tone::Warning,
             Event::ClientDisconnected { clean: false, .. } => Tone::Warning,
             _ => Tone::Normal,
         };
