@@ -13,6 +13,7 @@ use crate::engine::monitor::MonitorCommand;
 use crate::engine::settings::{
     self, BrokerSettings, DEFAULT_WS_PORT, TCP_PORT_LABEL, WS_PORT_LABEL,
 };
+use crate::engine::trace::TraceCommand;
 use crate::engine::{Command, Engine, StartError};
 use crate::scenario::Scenario;
 use std::path::Path;
@@ -56,6 +57,11 @@ pub struct ServeArgs {
     /// The window's Messages tab can open the file again.
     #[arg(long, value_name = "FILE.jsonl")]
     pub record: Option<std::path::PathBuf>,
+    /// Write every packet of every client, both directions, to this JSON Lines file (appends if it
+    /// exists): one object per line with time, client, direction ("in" = client to broker), packet
+    /// and the packet's fields, the same format as the Trace tab's export.
+    #[arg(long, value_name = "FILE.jsonl")]
+    pub trace: Option<std::path::PathBuf>,
 }
 
 /// The broker's settings as flags; shared by the window and `serve`.
@@ -157,6 +163,10 @@ pub fn serve(args: &ServeArgs) -> anyhow::Result<()> {
         None => args.broker.to_settings()?,
     };
     let engine = Engine::start()?;
+    if let Some(path) = &args.trace {
+        // Before the broker starts, so the file holds every connection from its CONNECT on.
+        start_trace_file(&engine, path)?;
+    }
     let external = loaded
         .as_ref()
         .is_some_and(|l| matches!(l.scenario.target, FleetTarget::External(_)));
@@ -212,9 +222,31 @@ pub fn serve(args: &ServeArgs) -> anyhow::Result<()> {
             Err(why) => eprintln!("mqtt-playground: {why}"),
         }
     }
+    if args.trace.is_some()
+        && let Err(why) = engine.call(
+            Command::Trace(TraceCommand::StopFile),
+            Duration::from_secs(10),
+        )?
+    {
+        eprintln!("mqtt-playground: {why}");
+    }
     println!("stopping…");
     drop(engine);
     println!("stopped");
+    Ok(())
+}
+
+/// `serve --trace`: decode every client's packets and append them to `path` as JSON Lines.
+fn start_trace_file(engine: &Engine, path: &Path) -> anyhow::Result<()> {
+    for command in [
+        TraceCommand::StartFile(path.to_owned()),
+        TraceCommand::WatchAll(true),
+    ] {
+        engine
+            .call(Command::Trace(command), Duration::from_secs(10))?
+            .map_err(|why| anyhow::anyhow!(why))?;
+    }
+    println!("tracing every packet of every client to {}", path.display());
     Ok(())
 }
 

@@ -13,6 +13,7 @@ pub mod settings;
 pub mod snapshot;
 pub mod stats;
 pub mod template;
+pub mod trace;
 pub mod watch;
 
 use std::sync::mpsc::{SyncSender, sync_channel};
@@ -46,6 +47,8 @@ pub enum Command {
     Fleet(FleetCommand),
     /// The app's own subscriber and publisher: subscriptions, the log, plots, export.
     Monitor(monitor::MonitorCommand),
+    /// The protocol trace: which clients to decode, clear, export, the `serve --trace` file.
+    Trace(trace::TraceCommand),
 }
 
 /// The engine's answer to a command sent with [`Engine::call`].
@@ -87,6 +90,7 @@ pub struct Engine {
     sink: EventSink,
     snapshot: Arc<Mutex<Arc<Snapshot>>>,
     log: monitor::LogAccess,
+    trace: trace::TraceAccess,
 }
 
 impl Engine {
@@ -102,7 +106,14 @@ impl Engine {
         let (sink, events) = events::event_queue();
         let snapshot = Arc::new(Mutex::new(Arc::new(Snapshot::default())));
         let log = monitor::LogAccess::default();
-        runtime.spawn(run(command_rx, sink.clone(), snapshot.clone(), log.clone()));
+        let trace = trace::TraceAccess::default();
+        runtime.spawn(run(
+            command_rx,
+            sink.clone(),
+            snapshot.clone(),
+            log.clone(),
+            trace.clone(),
+        ));
         Ok(Self {
             runtime: Some(runtime),
             commands,
@@ -110,6 +121,7 @@ impl Engine {
             sink,
             snapshot,
             log,
+            trace,
         })
     }
 
@@ -173,6 +185,11 @@ impl Engine {
         &self.log
     }
 
+    /// The protocol trace's records, read-only.
+    pub fn trace(&self) -> &trace::TraceAccess {
+        &self.trace
+    }
+
     /// Events, oldest first.
     pub fn events(&self) -> &EventSource {
         &self.events
@@ -211,12 +228,13 @@ async fn run(
     sink: EventSink,
     published: Arc<Mutex<Arc<Snapshot>>>,
     log: monitor::LogAccess,
+    trace: trace::TraceAccess,
 ) {
     let mut engine = EngineLoop {
         monitor: monitor::Monitor::new(log, sink.clone()),
         host: BrokerHost::default(),
         fleet: Fleet::default(),
-        registry: Arc::new(ClientRegistry::default()),
+        registry: Arc::new(ClientRegistry::with_trace(trace)),
         sink,
         builder: SnapshotBuilder::default(),
         published,
@@ -306,6 +324,15 @@ impl EngineLoop {
                 }
                 Err(err) => self.reject(err.to_string()),
             },
+            Command::Trace(command) => {
+                // Exports and file opening touch the disk: off the engine's own threads.
+                let trace = self.registry.trace.clone();
+                match tokio::task::spawn_blocking(move || trace.execute(command)).await {
+                    Ok(Ok(())) => Ok(()),
+                    Ok(Err(err)) => self.reject(err.to_string()),
+                    Err(err) => self.reject(format!("the trace command failed: {err}")),
+                }
+            }
             Command::Fleet(command) => match self.fleet.execute(command, self.host.running()) {
                 Ok(done) => {
                     self.sink.send(Event::FleetChanged(done));

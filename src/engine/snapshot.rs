@@ -55,6 +55,8 @@ pub struct Snapshot {
     pub history_in: RateHistory,
     /// Messages per second out of the broker, likewise.
     pub history_out: RateHistory,
+    /// The protocol trace's size and what it watches (the records are read through `Engine::trace`).
+    pub trace: super::trace::TraceSnapshot,
 }
 
 /// One-second rate buckets, oldest first, cheap to clone.
@@ -209,6 +211,7 @@ impl SnapshotBuilder {
                 .messages_out
                 .history(super::stats::HISTORY_SECONDS)
                 .into(),
+            trace: registry.trace.snapshot(),
         };
         // Compared outside the lock: the window takes the same lock every frame, and a snapshot with
         // thousands of device rows takes a while to compare. Only this loop writes the slot.

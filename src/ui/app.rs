@@ -14,6 +14,7 @@ use super::messages_panel::MessagesPanel;
 use super::plots_panel::PlotsPanel;
 use super::publish_panel::PublishPanel;
 use super::topics_panel::TopicsPanel;
+use super::trace::TracePanel;
 
 /// The views of the window's main area, one at a time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -24,16 +25,18 @@ pub enum Tab {
     Topics,
     Plots,
     Publish,
+    Trace,
 }
 
 impl Tab {
-    pub const ALL: [Tab; 6] = [
+    pub const ALL: [Tab; 7] = [
         Tab::Clients,
         Tab::Devices,
         Tab::Messages,
         Tab::Topics,
         Tab::Plots,
         Tab::Publish,
+        Tab::Trace,
     ];
 
     pub fn label(self) -> &'static str {
@@ -44,6 +47,7 @@ impl Tab {
             Tab::Topics => "Topics",
             Tab::Plots => "Plots",
             Tab::Publish => "Publish",
+            Tab::Trace => "Trace",
         }
     }
 }
@@ -59,6 +63,7 @@ pub struct PlaygroundApp {
     topics: TopicsPanel,
     plots: PlotsPanel,
     publish: PublishPanel,
+    trace: TracePanel,
     tab: Tab,
     files: Box<dyn FilePicker>,
     first_frame_logged: bool,
@@ -79,6 +84,7 @@ impl PlaygroundApp {
             topics: TopicsPanel::default(),
             plots: PlotsPanel::default(),
             publish: PublishPanel::default(),
+            trace: TracePanel::default(),
             tab: Tab::Clients,
             files: Box::new(PresetFilePicker::default()),
             first_frame_logged: false,
@@ -105,6 +111,11 @@ impl PlaygroundApp {
     /// The Messages tab (its filters and what they let through), for tests.
     pub fn messages(&self) -> &MessagesPanel {
         &self.messages
+    }
+
+    /// The Trace tab (which client it shows), for tests and other views.
+    pub fn trace_mut(&mut self) -> &mut TracePanel {
+        &mut self.trace
     }
 
     /// Where the Devices panel keeps the scenario it last opened or saved.
@@ -225,6 +236,11 @@ impl eframe::App for PlaygroundApp {
                 }
                 Tab::Plots => commands.extend(self.plots.ui(ui, &snapshot, &log)),
                 Tab::Publish => commands.extend(self.publish.ui(ui, &snapshot)),
+                Tab::Trace => {
+                    let out = self.trace.ui(ui, &snapshot, self.engine.trace());
+                    commands.extend(out.commands);
+                    file_requests.extend(out.files);
+                }
             }
         });
         while let Some((purpose, path)) = self.files.next_answer() {
@@ -242,6 +258,7 @@ impl eframe::App for PlaygroundApp {
                 FilePurpose::ExportLog | FilePurpose::OpenRecording => {
                     commands.extend(self.messages.file_chosen(purpose, &path));
                 }
+                FilePurpose::ExportTrace => commands.extend(self.trace.file_chosen(&path)),
             }
         }
         for purpose in file_requests {

@@ -356,7 +356,9 @@ impl MessagesPanel {
                 }
             }
             FilePurpose::OpenRecording => MonitorCommand::Import(path.to_path_buf()),
-            FilePurpose::OpenScenario | FilePurpose::SaveScenario => return None,
+            FilePurpose::OpenScenario | FilePurpose::SaveScenario | FilePurpose::ExportTrace => {
+                return None;
+            }
         };
         Some(Command::Monitor(command))
     }

@@ -14,6 +14,7 @@ pub mod messages_panel;
 pub mod plots_panel;
 pub mod publish_panel;
 pub mod topics_panel;
+pub mod trace;
 
 use std::sync::Arc;
 
