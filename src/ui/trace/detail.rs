@@ -15,8 +15,8 @@ pub fn fields_ui(ui: &mut egui::Ui, record: &PacketRecord) {
             row(ui, "time", &format_utc_millis(record.time));
             row(ui, "client", &record.client);
             let direction = match record.direction.as_str() {
-                "in" => "in (client → broker)",
-                _ => "out (broker → client)",
+                "in" => "in (client -> broker)",
+                _ => "out (broker -> client)",
             };
             row(ui, "direction", direction);
             row(ui, "packet", record.packet);

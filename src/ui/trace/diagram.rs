@@ -115,7 +115,7 @@ fn paint_row(
         painter.text(
             pos2(rect.left() + 4.0, rect.top() + 1.0),
             Align2::LEFT_TOP,
-            format!("⋮ {gap}"),
+            format!("… {gap}"),
             FontId::proportional(10.0),
             visuals.weak_text_color(),
         );

@@ -137,7 +137,6 @@ impl TracePanel {
         out: &mut TraceOutput,
     ) {
         ui.horizontal_wrapped(|ui| {
-            ui.label("Client:");
             let mut choices: Vec<String> = snapshot
                 .clients
                 .iter()
@@ -151,7 +150,7 @@ impl TracePanel {
                 .clone()
                 .unwrap_or_else(|| "pick one…".to_owned());
             let mut picked = None;
-            egui::ComboBox::from_id_salt("trace-client")
+            egui::ComboBox::new("trace-client", "Client")
                 .selected_text(style::elide(&shown, 40))
                 .height(400.0)
                 .show_ui(ui, |ui| {

@@ -45,8 +45,8 @@ pub fn table_ui(
                 });
                 row.col(|ui| {
                     ui.label(match record.direction.as_str() {
-                        "in" => "client → broker",
-                        _ => "broker → client",
+                        "in" => "client -> broker",
+                        _ => "broker -> client",
                     });
                 });
                 row.col(|ui| {
