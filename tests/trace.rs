@@ -509,3 +509,91 @@ fn serve_trace_writes_every_packet_as_json_lines() {
     assert!(publish.get("password").is_none());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_journey_lists_exactly_the_subscribers_whose_filters_match_with_their_packet_ids() {
+    use mqtt_playground::engine::trace::follow;
+    let (engine, info) = running_broker();
+    watch_all(&engine);
+    let mut drivers = Vec::new();
+    let mut subscribers = Vec::new();
+    for (id, filter, qos) in [
+        ("journey-a", "j/+/temp", QoS::AtLeastOnce),
+        ("journey-b", "j/#", QoS::ExactlyOnce),
+        ("journey-c", "other/#", QoS::AtLeastOnce),
+    ] {
+        let (client, mut conn) = v4_client(info.tcp, id, |_| {});
+        client.subscribe(filter, qos).unwrap();
+        wait_v4_suback(&mut conn);
+        drivers.push(Driven::new(conn));
+        subscribers.push(client);
+    }
+    // journey-b already holds an older message, so the broker's packet ids differ between legs.
+    let (publisher, pub_conn) = v4_client(info.tcp, "journey-pub", |_| {});
+    drivers.push(Driven::new(pub_conn));
+    publisher
+        .publish("j/warmup", QoS::AtLeastOnce, false, "0")
+        .unwrap();
+    publisher
+        .publish("j/1/temp", QoS::AtLeastOnce, false, "21.5")
+        .unwrap();
+    for (client, packets) in [("journey-a", 2), ("journey-b", 8)] {
+        wait_for_trace(&engine, client, "the delivery's handshake", |r| {
+            handshake(r).len() >= packets
+        });
+    }
+    wait_for_trace(&engine, "journey-pub", "the publisher's PUBACKs", |r| {
+        handshake(r).len() >= 4
+    });
+    let journey = engine.trace().read(|store| {
+        let all = store.all_in_order();
+        let publish = all
+            .iter()
+            .find(|r| r.packet == "PUBLISH" && r.field("topic").is_some_and(|t| t == "j/1/temp"))
+            .cloned()
+            .expect("the publisher's PUBLISH");
+        follow(&all, &publish)
+    });
+    let legs: Vec<&str> = journey.publisher_leg.iter().map(|r| r.packet).collect();
+    assert_eq!(legs, vec!["PUBLISH", "PUBACK"]);
+    let got: Vec<(&str, Option<u64>, Vec<&str>)> = journey
+        .deliveries
+        .iter()
+        .map(|d| {
+            (
+                &*d.client,
+                d.packet_id,
+                d.leg.iter().map(|r| r.packet).collect(),
+            )
+        })
+        .collect();
+    // Each copy's packet id is the one on that subscriber's own PUBLISH.
+    let id_of = |client: &str| {
+        records_of(&engine, client)
+            .iter()
+            .filter(|r| r.packet == "PUBLISH" && r.field("topic").is_some_and(|t| t == "j/1/temp"))
+            .find_map(|r| r.packet_id())
+    };
+    assert_eq!(
+        got,
+        vec![
+            ("journey-a", id_of("journey-a"), vec!["PUBLISH", "PUBACK"]),
+            (
+                "journey-b",
+                id_of("journey-b"),
+                vec!["PUBLISH", "PUBREC", "PUBREL", "PUBCOMP"]
+            ),
+        ]
+    );
+    assert!(got.iter().all(|(_, id, _)| id.is_some()));
+    let missed: Vec<&str> = journey.missed.iter().map(|m| &*m.client).collect();
+    assert!(missed.contains(&"journey-c"), "{:?}", journey.missed);
+    assert!(!missed.contains(&"journey-a") && !missed.contains(&"journey-b"));
+    let why = &journey
+        .missed
+        .iter()
+        .find(|m| &*m.client == "journey-c")
+        .unwrap()
+        .why;
+    assert!(why.contains("no matching filter"), "{why}");
+}

@@ -7,6 +7,7 @@ mod decode;
 mod decode_v4;
 mod decode_v5;
 pub mod fields;
+mod journey;
 mod leg;
 mod record;
 mod sink;
@@ -19,6 +20,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 pub use connection::{ConnectionEnd, ConnectionTrace};
 pub use decode::{Decoded, decode_frame, packet_type_name};
+pub use journey::{DELIVERY_WINDOW, Delivery, Journey, Missed, find_publish, follow};
 pub use leg::{Leg, MAX_DECODED_FRAME};
 pub use record::{CONNECTION_END, MALFORMED, PacketRecord, TraceDirection};
 pub use sink::{TraceFileError, export};
