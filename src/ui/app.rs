@@ -74,13 +74,15 @@ impl PlaygroundApp {
     /// `settings` fill the broker form; the caller decides whether the broker already starts.
     /// File dialogs answer from nothing until [`Self::with_file_picker`] gives real ones.
     pub fn new(engine: Engine, settings: BrokerSettings) -> Self {
+        let mut messages = MessagesPanel::default();
+        messages.more_detail = Some(super::trace::message_properties(engine.trace().clone()));
         Self {
             broker: BrokerPanel::new(&settings),
             engine,
             connect: ConnectCard::default(),
             activity: Activity::default(),
             devices: DevicesPanel::default(),
-            messages: MessagesPanel::default(),
+            messages,
             topics: TopicsPanel::default(),
             plots: PlotsPanel::default(),
             publish: PublishPanel::default(),
@@ -225,6 +227,10 @@ impl eframe::App for PlaygroundApp {
                     let out = self.messages.ui(ui, &snapshot, &log);
                     commands.extend(out.commands);
                     file_requests.extend(out.files);
+                    if let Some((topic, size, time)) = self.messages.journey_request.take() {
+                        self.trace.show_journey_of(&topic, size, time);
+                        self.tab = Tab::Trace;
+                    }
                 }
                 Tab::Topics => {
                     let out = self.topics.ui(ui, &snapshot, &log);

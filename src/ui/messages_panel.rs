@@ -161,6 +161,9 @@ impl RowText {
 }
 
 /// The message shown in the detail view, copied out of the log so eviction cannot take it away.
+/// Draws more about a message in its detail, given its topic, payload size and arrival time.
+pub type MoreDetail = Box<dyn FnMut(&mut egui::Ui, &str, usize, SystemTime)>;
+
 struct Detail {
     seq: u64,
     view: ViewAs,
@@ -229,6 +232,10 @@ struct MatchHelp {
 
 /// The Messages tab's state, kept between frames.
 pub struct MessagesPanel {
+    /// Set by "Show its journey" in the message detail: topic, payload size, arrival (the app opens the trace).
+    pub journey_request: Option<(String, usize, SystemTime)>,
+    /// Draws more about the selected message (its MQTT 5 properties, from the protocol trace).
+    pub more_detail: Option<MoreDetail>,
     new_filter: String,
     new_qos: u8,
     new_filter_check: Result<TopicFilter, FilterError>,
@@ -258,6 +265,8 @@ pub struct MessagesPanel {
 impl Default for MessagesPanel {
     fn default() -> Self {
         Self {
+            journey_request: None,
+            more_detail: None,
             new_filter: String::new(),
             new_qos: 0,
             new_filter_check: TopicFilter::parse(""),
@@ -913,6 +922,9 @@ impl MessagesPanel {
                 ));
                 ui.end_row();
             });
+        if let Some(more) = &mut self.more_detail {
+            more(ui, &detail.topic, detail.size, detail.time);
+        }
         if detail.truncated {
             ui.label(
                 RichText::new(format!(
@@ -930,6 +942,15 @@ impl MessagesPanel {
             }
             if ui.button("Copy payload").clicked() {
                 ui.ctx().copy_text(detail.full.clone());
+            }
+            if ui
+                .button("Show its journey")
+                .on_hover_text(
+                    "Follow it in the protocol trace: its publisher, the broker, every subscriber",
+                )
+                .clicked()
+            {
+                self.journey_request = Some((detail.topic.to_string(), detail.size, detail.time));
             }
             if ui.button("Copy topic").clicked() {
                 ui.ctx().copy_text(detail.topic.to_string());

@@ -170,7 +170,7 @@ fn paint_row(
     );
 }
 
-fn arrow(painter: &egui::Painter, from: Pos2, to: Pos2, stroke: Stroke) {
+pub(super) fn arrow(painter: &egui::Painter, from: Pos2, to: Pos2, stroke: Stroke) {
     painter.line_segment([from, to], stroke);
     let dir = if to.x >= from.x { 1.0 } else { -1.0 };
     let tip = to;

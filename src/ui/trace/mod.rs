@@ -3,6 +3,8 @@
 
 mod detail;
 mod diagram;
+mod journey;
+mod properties;
 mod style;
 mod table;
 
@@ -12,9 +14,12 @@ use std::sync::Arc;
 use eframe::egui::{self, RichText};
 
 pub use diagram::arrow_text;
+pub use properties::message_properties;
 
 use super::file_dialog::FilePurpose;
-use crate::engine::trace::{PacketRecord, TraceAccess, TraceCommand};
+use crate::engine::trace::{
+    Journey, PacketRecord, TraceAccess, TraceCommand, find_publish, follow,
+};
 use crate::engine::{Command, Snapshot};
 
 /// How the records are shown.
@@ -44,6 +49,12 @@ pub struct TracePanel {
     selected: Option<u64>,
     /// What the engine was last asked to watch, so a command goes only on a change.
     asked: Option<Option<String>>,
+    /// The message being followed, when a journey is open.
+    journey: Option<Journey>,
+    /// A message of the Messages log to follow once the trace is next read: topic, payload size, time.
+    journey_request: Option<(String, usize, std::time::SystemTime)>,
+    /// Why the last journey asked for could not be shown.
+    journey_problem: Option<String>,
 }
 
 impl TracePanel {
@@ -54,6 +65,48 @@ impl TracePanel {
             self.read_version = None;
             self.selected = None;
         }
+    }
+
+    /// Follows a message of the Messages log (its topic, payload size and arrival time).
+    pub fn show_journey_of(
+        &mut self,
+        topic: &str,
+        payload_size: usize,
+        received: std::time::SystemTime,
+    ) {
+        self.journey_request = Some((topic.to_owned(), payload_size, received));
+    }
+
+    /// The journey shown, if any (for tests).
+    pub fn journey(&self) -> Option<&Journey> {
+        self.journey.as_ref()
+    }
+
+    fn open_journey(&mut self, trace: &TraceAccess, publish: Option<Arc<PacketRecord>>) {
+        let request = self.journey_request.take();
+        let found = trace.read(|store| {
+            let all = store.all_in_order();
+            let publish = match publish {
+                // A broker's copy: find the client's PUBLISH it came from.
+                Some(p) if p.direction.as_str() == "out" => {
+                    let topic = p.field("topic").and_then(|t| t.as_str()).unwrap_or("");
+                    let size = p
+                        .field("payload_size")
+                        .and_then(|s| s.as_u64())
+                        .unwrap_or(0);
+                    find_publish(&all, topic, size as usize, p.time)
+                }
+                Some(p) => Some(p),
+                None => request
+                    .as_ref()
+                    .and_then(|(topic, size, time)| find_publish(&all, topic, *size, *time)),
+            };
+            publish.map(|p| follow(&all, &p))
+        });
+        self.journey_problem = found.is_none().then(|| {
+            "The trace has no PUBLISH for this message: its publisher was not traced then. Tick \"Record every client\" and publish again.".to_owned()
+        });
+        self.journey = found;
     }
 
     pub fn client(&self) -> Option<&str> {
@@ -68,6 +121,18 @@ impl TracePanel {
     ) -> TraceOutput {
         let mut out = TraceOutput::default();
         self.toolbar(ui, snapshot, trace, &mut out);
+        if self.journey_request.is_some() {
+            self.open_journey(trace, None);
+        }
+        if let Some(problem) = &self.journey_problem {
+            ui.colored_label(ui.visuals().warn_fg_color, problem);
+        }
+        if let Some(journey) = &self.journey {
+            if journey::journey_ui(ui, journey) {
+                self.journey = None;
+            }
+            return out;
+        }
         if self.asked.as_ref() != Some(&self.client) {
             self.asked = Some(self.client.clone());
             out.commands.push(Command::Trace(TraceCommand::Watch(
@@ -91,6 +156,9 @@ impl TracePanel {
                 .resizable(true)
                 .default_size(180.0)
                 .show(ui, |ui| {
+                    if record.packet == "PUBLISH" && ui.button("Show its journey").clicked() {
+                        self.open_journey(trace, Some(record.clone()));
+                    }
                     egui::ScrollArea::vertical()
                         .id_salt("trace-detail")
                         .show(ui, |ui| {
