@@ -276,3 +276,126 @@ fn the_sequence_diagram_draws_fixed_records_the_same_way() {
         Err(err) => panic!("{err}"),
     }
 }
+
+/// Two sensors and an alarm publishing; a dashboard and a pager subscribing.
+fn flow_data() -> TraceAccess {
+    let mut store = TraceStore::default();
+    let publish =
+        |client: &str, direction: TraceDirection, topic: &str, retain: bool, at_ms: u64| {
+            let mut r = record(
+                at_ms,
+                direction,
+                "PUBLISH",
+                &format!("PUBLISH {topic}"),
+                vec![("topic", json!(topic)), ("retain", json!(retain))],
+            );
+            r.client = client.into();
+            r
+        };
+    for i in 0..5u64 {
+        store.push(publish(
+            "sensor-1",
+            TraceDirection::In,
+            "building/rooms/room-1/t",
+            false,
+            i * 100,
+        ));
+        store.push(publish(
+            "sensor-2",
+            TraceDirection::In,
+            "building/rooms/room-2/t",
+            i == 0,
+            i * 100 + 10,
+        ));
+        store.push(publish(
+            "dashboard",
+            TraceDirection::Out,
+            "building/rooms/room-1/t",
+            false,
+            i * 100 + 20,
+        ));
+        store.push(publish(
+            "dashboard",
+            TraceDirection::Out,
+            "building/rooms/room-2/t",
+            false,
+            i * 100 + 30,
+        ));
+    }
+    store.push(publish(
+        "alarm",
+        TraceDirection::In,
+        "alerts/fire",
+        false,
+        600,
+    ));
+    store.push(publish(
+        "pager",
+        TraceDirection::Out,
+        "alerts/fire",
+        false,
+        610,
+    ));
+    TraceAccess::from_store(store)
+}
+
+#[test]
+fn focus_the_flow_map_on_a_topic() {
+    use mqtt_playground::ui::flow_map::FlowMapPanel;
+    let access = flow_data();
+    let snapshot = Snapshot::default();
+    let now = UNIX_EPOCH + Duration::from_millis(1_700_000_001_000);
+    let mut panel = FlowMapPanel::at(now);
+    let mut harness = Harness::builder()
+        .with_size([1000.0, 520.0])
+        .build_ui_state(
+            move |ui, focus: &mut Option<String>| {
+                panel.ui(ui, &snapshot, &access);
+                *focus = panel.focus().map(str::to_owned);
+            },
+            None,
+        );
+    harness.run_steps(2);
+    for shown in [
+        "client: sensor-1",
+        "client: alarm",
+        "client: dashboard",
+        "topic: building/rooms/#",
+        "topic: alerts/fire",
+    ] {
+        assert!(
+            harness.query_by_label(shown).is_some(),
+            "{shown} is on the map"
+        );
+    }
+    match harness.try_snapshot("flow_map") {
+        Ok(()) => {}
+        Err(SnapshotError::RenderError { err }) if !tools::under_ci() => {
+            eprintln!(
+                "SKIPPED: the flow map snapshot needs a GPU or Mesa's software renderer ({err})"
+            );
+        }
+        Err(err) => panic!("{err}"),
+    }
+    harness.get_by_label("topic: building/rooms/#").click();
+    harness.run_steps(2);
+    assert_eq!(harness.state().as_deref(), Some("building/rooms/#"));
+    assert!(
+        harness
+            .query_by_label("Focused on building/rooms/#")
+            .is_some()
+    );
+    assert!(
+        harness.query_by_label("client: sensor-2").is_some(),
+        "its publishers stay"
+    );
+    assert!(
+        harness.query_by_label("client: dashboard").is_some(),
+        "its subscribers stay"
+    );
+    assert!(
+        harness.query_by_label("client: alarm").is_none(),
+        "others step aside"
+    );
+    assert!(harness.query_by_label("topic: alerts/fire").is_none());
+}

@@ -10,6 +10,7 @@ use super::clients_panel;
 use super::connect_card::ConnectCard;
 use super::devices_panel::DevicesPanel;
 use super::file_dialog::{FilePicker, FilePurpose, PresetFilePicker};
+use super::flow_map::FlowMapPanel;
 use super::messages_panel::MessagesPanel;
 use super::plots_panel::PlotsPanel;
 use super::publish_panel::PublishPanel;
@@ -26,10 +27,11 @@ pub enum Tab {
     Plots,
     Publish,
     Trace,
+    Map,
 }
 
 impl Tab {
-    pub const ALL: [Tab; 7] = [
+    pub const ALL: [Tab; 8] = [
         Tab::Clients,
         Tab::Devices,
         Tab::Messages,
@@ -37,6 +39,7 @@ impl Tab {
         Tab::Plots,
         Tab::Publish,
         Tab::Trace,
+        Tab::Map,
     ];
 
     pub fn label(self) -> &'static str {
@@ -48,6 +51,7 @@ impl Tab {
             Tab::Plots => "Plots",
             Tab::Publish => "Publish",
             Tab::Trace => "Trace",
+            Tab::Map => "Flow map",
         }
     }
 }
@@ -64,6 +68,7 @@ pub struct PlaygroundApp {
     plots: PlotsPanel,
     publish: PublishPanel,
     trace: TracePanel,
+    flow_map: FlowMapPanel,
     tab: Tab,
     files: Box<dyn FilePicker>,
     first_frame_logged: bool,
@@ -87,6 +92,7 @@ impl PlaygroundApp {
             plots: PlotsPanel::default(),
             publish: PublishPanel::default(),
             trace: TracePanel::default(),
+            flow_map: FlowMapPanel::default(),
             tab: Tab::Clients,
             files: Box::new(PresetFilePicker::default()),
             first_frame_logged: false,
@@ -246,6 +252,13 @@ impl eframe::App for PlaygroundApp {
                     let out = self.trace.ui(ui, &snapshot, self.engine.trace());
                     commands.extend(out.commands);
                     file_requests.extend(out.files);
+                }
+                Tab::Map => {
+                    let out = self.flow_map.ui(ui, &snapshot, self.engine.trace());
+                    commands.extend(out.commands);
+                    if let Some(client) = out.open_trace {
+                        self.trace.show_client(&client);
+                    }
                 }
             }
         });

@@ -7,6 +7,7 @@ pub mod clients_panel;
 pub mod connect_card;
 pub mod devices_panel;
 pub mod file_dialog;
+pub mod flow_map;
 pub mod format;
 pub mod frame_timer;
 pub mod group_form;

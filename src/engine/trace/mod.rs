@@ -7,6 +7,7 @@ mod decode;
 mod decode_v4;
 mod decode_v5;
 pub mod fields;
+pub mod flow;
 mod journey;
 mod leg;
 mod record;

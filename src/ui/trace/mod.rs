@@ -15,6 +15,7 @@ use eframe::egui::{self, RichText};
 
 pub use diagram::arrow_text;
 pub use properties::message_properties;
+pub use style::elide as elide_label;
 
 use super::file_dialog::FilePurpose;
 use crate::engine::trace::{
