@@ -74,7 +74,7 @@ impl FlowMapPanel {
             .is_none_or(|at| at.elapsed() >= RESUMMARISE);
         if stale {
             let now = self.now.unwrap_or_else(SystemTime::now);
-            let records = trace.read(|s| s.all_in_order());
+            let records = trace.all_records();
             self.map = summarize(&records, now, WINDOW, self.depth);
             self.summarised_at = Some(std::time::Instant::now());
         }

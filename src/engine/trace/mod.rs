@@ -101,6 +101,13 @@ impl TraceAccess {
         reader(&self.store())
     }
 
+    /// Every record kept, in arrival order; only the copying happens under the lock.
+    pub fn all_records(&self) -> Vec<Arc<PacketRecord>> {
+        let mut all = self.read(|store| store.unsorted());
+        all.sort_by_key(|r| r.seq);
+        all
+    }
+
     fn store(&self) -> MutexGuard<'_, TraceStore> {
         self.0.store.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -162,8 +169,13 @@ impl TraceAccess {
                         .client(id)
                         .map(|t| t.records.iter().cloned().collect())
                         .unwrap_or_default(),
-                    None => store.all_in_order(),
+                    None => Vec::new(),
                 });
+                let records = if client.is_some() {
+                    records
+                } else {
+                    self.all_records()
+                };
                 export(&path, &records)?;
             }
         }

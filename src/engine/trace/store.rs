@@ -150,12 +150,17 @@ impl TraceStore {
 
     /// Every record kept, in arrival order (for export and the journey of a message).
     pub fn all_in_order(&self) -> Vec<Arc<PacketRecord>> {
-        let mut all: Vec<Arc<PacketRecord>> = self
-            .clients
-            .values()
-            .flat_map(|t| t.records.iter().cloned())
-            .collect();
+        let mut all = self.unsorted();
         all.sort_by_key(|r| r.seq);
+        all
+    }
+
+    /// Every record kept, in no particular order (cheap to take under a lock, sorted outside it).
+    pub fn unsorted(&self) -> Vec<Arc<PacketRecord>> {
+        let mut all = Vec::with_capacity(self.live);
+        for trace in self.clients.values() {
+            all.extend(trace.records.iter().cloned());
+        }
         all
     }
 }

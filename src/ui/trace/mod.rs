@@ -85,8 +85,8 @@ impl TracePanel {
 
     fn open_journey(&mut self, trace: &TraceAccess, publish: Option<Arc<PacketRecord>>) {
         let request = self.journey_request.take();
-        let found = trace.read(|store| {
-            let all = store.all_in_order();
+        let all = trace.all_records();
+        let found = {
             let publish = match publish {
                 // A broker's copy: find the client's PUBLISH it came from.
                 Some(p) if p.direction.as_str() == "out" => {
@@ -103,7 +103,7 @@ impl TracePanel {
                     .and_then(|(topic, size, time)| find_publish(&all, topic, *size, *time)),
             };
             publish.map(|p| follow(&all, &p))
-        });
+        };
         self.journey_problem = found.is_none().then(|| {
             "The trace has no PUBLISH for this message: its publisher was not traced then. Tick \"Record every client\" and publish again.".to_owned()
         });
@@ -206,14 +206,6 @@ impl TracePanel {
         out: &mut TraceOutput,
     ) {
         ui.horizontal_wrapped(|ui| {
-            let mut choices: Vec<String> = snapshot
-                .clients
-                .iter()
-                .map(|c| c.client_id.clone())
-                .collect();
-            choices.extend(trace.read(|s| s.client_ids()).iter().map(|c| c.to_string()));
-            choices.sort();
-            choices.dedup();
             let shown = self
                 .client
                 .clone()
@@ -223,6 +215,15 @@ impl TracePanel {
                 .selected_text(style::elide(&shown, 40))
                 .height(400.0)
                 .show_ui(ui, |ui| {
+                    // Listed only while the list is open: connected clients and those with records.
+                    let mut choices: Vec<String> = snapshot
+                        .clients
+                        .iter()
+                        .map(|c| c.client_id.clone())
+                        .collect();
+                    choices.extend(trace.read(|s| s.client_ids()).iter().map(|c| c.to_string()));
+                    choices.sort();
+                    choices.dedup();
                     for id in &choices {
                         let on = self.client.as_deref() == Some(id.as_str());
                         if ui.selectable_label(on, style::elide(id, 60)).clicked() {
