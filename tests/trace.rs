@@ -597,3 +597,33 @@ fn a_journey_lists_exactly_the_subscribers_whose_filters_match_with_their_packet
         .why;
     assert!(why.contains("no matching filter"), "{why}");
 }
+
+#[test]
+fn a_client_that_disconnects_mid_packet_is_shown_for_what_it_sent() {
+    let (engine, info) = running_broker();
+    watch_all(&engine);
+    let mut cut = raw_client(info.tcp, "cut-short", None);
+    // The start of a 100-byte PUBLISH, then the connection goes.
+    cut.write_all(&[0x30, 0x62, 0x00, 0x03, b'a', b'/', b'b', b'x'])
+        .unwrap();
+    cut.flush().unwrap();
+    drop(cut);
+    let seen = wait_for_trace(&engine, "cut-short", "the connection's end", |r| {
+        r.last().is_some_and(|x| x.packet == CONNECTION_END)
+    });
+    let partial = seen
+        .iter()
+        .find(|x| x.packet == MALFORMED)
+        .expect("the partial packet is recorded");
+    assert_eq!(partial.field("type").unwrap(), "PUBLISH");
+    assert_eq!(partial.field("length").unwrap(), 8);
+    let error = partial.field("error").and_then(|e| e.as_str()).unwrap();
+    assert!(error.contains("8 of 100 bytes"), "{error}");
+    assert_eq!(
+        seen.last().unwrap().field("how").unwrap(),
+        "connection lost"
+    );
+
+    // The broker carries on.
+    let _other = raw_client(info.tcp, "after-cut", None);
+}

@@ -352,6 +352,8 @@ async fn handle_client<R, W>(
         }
     };
 
+    upstream.trace.finish();
+    downstream.trace.finish();
     trace.end(trace_end(&ending, upstream.saw_disconnect));
     let was_accepted = entry.accepted.load(Ordering::Relaxed);
     match ending {

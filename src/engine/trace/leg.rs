@@ -97,6 +97,30 @@ impl Leg {
         connection.record_all(direction, decoded);
     }
 
+    /// The stream ended: a packet cut off in the middle is recorded for what it was.
+    pub fn finish(&mut self) {
+        let (Some(connection), Some(direction)) = (&self.connection, self.direction) else {
+            return;
+        };
+        if self.buffer.is_empty() || self.mode != Some(Mode::Full) {
+            return;
+        }
+        let expected = match frame_length(&self.buffer) {
+            FrameLength::Known(length) => format!("{length}"),
+            _ => "more".to_owned(),
+        };
+        let cut = malformed(
+            &self.buffer,
+            self.buffer.len(),
+            &format!(
+                "the connection ended in the middle of this packet ({} of {expected} bytes arrived)",
+                self.buffer.len()
+            ),
+        );
+        self.buffer = BytesMut::new();
+        connection.record_all(direction, vec![cut]);
+    }
+
     /// True while a frame is partly buffered or being skipped.
     fn in_frame(&self) -> bool {
         !self.buffer.is_empty() || self.skipping > 0
