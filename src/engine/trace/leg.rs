@@ -88,7 +88,8 @@ impl Leg {
         let connection = connection.clone();
         let mut decoded = Vec::new();
         self.take_frames(chunk, &connection, &mut decoded);
-        self.at_frame_start = at_boundary_after;
+        // While decoding, the leg knows its own boundaries as well as the front door does.
+        self.at_frame_start = at_boundary_after || !self.in_frame();
         if self.mode == Some(Mode::FirstPacket) && !decoded.is_empty() {
             decoded.truncate(1);
             self.mode = Some(Mode::Off);
@@ -197,5 +198,113 @@ pub(super) fn frame_length(buffer: &[u8]) -> FrameLength {
         }
         Err(Error::InsufficientBytes(_)) => FrameLength::Incomplete,
         Err(other) => FrameLength::Broken(other.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{TraceAccess, TraceCommand};
+    use super::*;
+    use crate::engine::mqtt_wire::{ConnectInfo, ProtocolVersion};
+
+    fn info(id: &str) -> ConnectInfo {
+        ConnectInfo {
+            version: ProtocolVersion::V311,
+            client_id: id.to_owned(),
+            username: None,
+            password: None,
+            keep_alive_secs: 30,
+            clean_start: true,
+            will: None,
+        }
+    }
+
+    /// A QoS 1 PUBLISH of `a/b` with packet id 7 and payload `x`.
+    const PUBLISH: [u8; 10] = [0x32, 0x08, 0x00, 0x03, b'a', b'/', b'b', 0x00, 0x07, b'x'];
+
+    fn packets(access: &TraceAccess, id: &str) -> Vec<String> {
+        access.read(|s| {
+            s.client(id)
+                .map(|t| t.records.iter().map(|r| r.label.clone()).collect())
+                .unwrap_or_default()
+        })
+    }
+
+    #[test]
+    fn a_packet_split_over_chunks_is_one_record_and_nothing_is_decoded_unwatched() {
+        let access = TraceAccess::default();
+        let trace = ConnectionTrace::begin(&access, &info("dev"), 1, &[]);
+        let mut leg = trace.client_leg(&[], true);
+        leg.feed(&PUBLISH, true);
+        assert_eq!(
+            packets(&access, "dev").len(),
+            1,
+            "only the CONNECT (unwatched)"
+        );
+        access
+            .execute(TraceCommand::Watch(vec!["dev".into()]))
+            .unwrap();
+        leg.feed(&PUBLISH[..3], false);
+        leg.feed(&PUBLISH[3..8], false);
+        leg.feed(&PUBLISH[8..], true);
+        let labels = packets(&access, "dev");
+        assert_eq!(
+            labels.last().map(String::as_str),
+            Some("PUBLISH a/b QoS 1 id 7")
+        );
+        assert_eq!(labels.len(), 2);
+    }
+
+    #[test]
+    fn watching_from_the_middle_of_a_packet_starts_at_the_next_one() {
+        let access = TraceAccess::default();
+        let trace = ConnectionTrace::begin(&access, &info("late"), 1, &[]);
+        let mut leg = trace.client_leg(&[], true);
+        leg.feed(&PUBLISH[..4], false);
+        access.execute(TraceCommand::WatchAll(true)).unwrap();
+        // The rest of the first packet is not mistaken for a packet of its own.
+        leg.feed(&PUBLISH[4..], true);
+        leg.feed(&[0xC0, 0x00], true);
+        let labels = packets(&access, "late");
+        assert_eq!(
+            labels.get(1..),
+            Some(&["PINGREQ".to_owned()][..]),
+            "{labels:?}"
+        );
+    }
+
+    #[test]
+    fn an_oversized_packet_is_named_and_skipped_without_being_buffered() {
+        let access = TraceAccess::default();
+        access.execute(TraceCommand::WatchAll(true)).unwrap();
+        let trace = ConnectionTrace::begin(&access, &info("big"), 1, &[]);
+        let mut leg = trace.client_leg(&[], true);
+        // A PUBLISH of MAX_DECODED_FRAME + 1 bytes of remaining length.
+        let remaining = MAX_DECODED_FRAME + 1;
+        let mut header = vec![0x30];
+        let mut n = remaining;
+        loop {
+            let mut byte = (n % 128) as u8;
+            n /= 128;
+            if n > 0 {
+                byte |= 0x80;
+            }
+            header.push(byte);
+            if n == 0 {
+                break;
+            }
+        }
+        header.extend_from_slice(&[0x00, 0x01, b't']);
+        leg.feed(&header, false);
+        let body = vec![b'z'; remaining - 3];
+        for chunk in body.chunks(16 * 1024) {
+            leg.feed(chunk, false);
+            assert!(leg.buffer.len() < 64, "the big packet is not buffered");
+        }
+        leg.feed(&[0xC0, 0x00], true);
+        let labels = packets(&access, "big");
+        assert!(labels[1].starts_with("PUBLISH?"), "{labels:?}");
+        assert!(labels[1].contains("too large"), "{labels:?}");
+        assert_eq!(labels[2], "PINGREQ");
     }
 }
