@@ -1,7 +1,7 @@
 //! The flow map's model, summarised from trace records: publishers → topics (collapsed by level) →
 //! subscribers, with message counts per edge; crowds of clients collapse into groups by their id's stem.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
@@ -171,7 +171,7 @@ struct MapBuilder {
     nodes: Vec<FlowNode>,
     edges: Vec<FlowEdge>,
     index: HashMap<(Column, String), usize>,
-    members: HashMap<usize, Vec<String>>,
+    members: HashMap<usize, HashSet<String>>,
 }
 
 impl MapBuilder {
@@ -191,8 +191,8 @@ impl MapBuilder {
             }
         };
         let members = self.members.entry(at).or_default();
-        if !members.iter().any(|m| m == member) {
-            members.push(member.to_owned());
+        if !members.contains(member) {
+            members.insert(member.to_owned());
             if let Some(node) = self.nodes.get_mut(at) {
                 node.members = members.len();
             }
@@ -239,5 +239,46 @@ mod tests {
         assert_eq!(collapse_topic("a/b", 2), "a/b");
         assert_eq!(client_group("sensor-017"), "sensor-*");
         assert_eq!(client_group("gateway"), "gateway");
+    }
+
+    #[test]
+    fn a_thousand_devices_collapse_into_their_group() {
+        use serde_json::json;
+        let at = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000);
+        let records: Vec<Arc<PacketRecord>> = (0..1_000)
+            .map(|i| {
+                Arc::new(PacketRecord {
+                    seq: i,
+                    time: at,
+                    client: format!("stress-{i:04}").into(),
+                    connection: i,
+                    direction: TraceDirection::In,
+                    packet: "PUBLISH",
+                    label: String::new(),
+                    fields: vec![
+                        ("topic", json!(format!("stress/device-{i}/value"))),
+                        ("retain", json!(false)),
+                    ],
+                })
+            })
+            .collect();
+        let map = summarize(&records, at, Duration::from_secs(10), 1);
+        let publishers: Vec<&FlowNode> = map
+            .nodes
+            .iter()
+            .filter(|n| n.column == Column::Publishers)
+            .collect();
+        assert_eq!(publishers.len(), 1);
+        assert_eq!(publishers[0].name, "stress-*");
+        assert_eq!(publishers[0].members, 1_000);
+        let topics: Vec<&str> = map
+            .nodes
+            .iter()
+            .filter(|n| n.column == Column::Topics)
+            .map(|n| n.name.as_str())
+            .collect();
+        assert_eq!(topics, vec!["stress/#"]);
+        assert_eq!(map.edges.len(), 1);
+        assert_eq!(map.edges[0].messages, 1_000);
     }
 }
