@@ -6,103 +6,13 @@ mod common;
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use bytes::BytesMut;
+use common::trace::*;
 use common::{PATIENCE, running_broker, v4_client, wait_v4_suback};
-use mqtt_playground::engine::trace::{CONNECTION_END, MALFORMED, PacketRecord, TraceCommand};
-use mqtt_playground::engine::{Command, Engine};
-use rumqttc::{Connection, QoS};
-
-fn watch_all(engine: &Engine) {
-    engine
-        .call(Command::Trace(TraceCommand::WatchAll(true)), PATIENCE)
-        .expect("the engine answers")
-        .expect("trace watches every client");
-}
-
-/// One client's records, oldest first.
-fn records_of(engine: &Engine, client: &str) -> Vec<Arc<PacketRecord>> {
-    engine.trace().read(|store| {
-        store
-            .client(client)
-            .map(|t| t.records.iter().cloned().collect())
-            .unwrap_or_default()
-    })
-}
-
-/// Waits (bounded) until `client`'s trace satisfies `check`; returns the records it saw last.
-fn wait_for_trace(
-    engine: &Engine,
-    client: &str,
-    what: &str,
-    check: impl Fn(&[Arc<PacketRecord>]) -> bool,
-) -> Vec<Arc<PacketRecord>> {
-    let deadline = Instant::now() + PATIENCE;
-    loop {
-        let records = records_of(engine, client);
-        if check(&records) {
-            return records;
-        }
-        if Instant::now() > deadline {
-            let seen: Vec<String> = records.iter().map(|r| describe(r)).collect();
-            panic!("timed out waiting for {what} in {client}'s trace; it holds {seen:#?}");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
-fn describe(record: &PacketRecord) -> String {
-    format!("{} {}", record.direction.as_str(), record.label)
-}
-
-/// The publish handshake's packets, as `direction packet` words.
-fn handshake(records: &[Arc<PacketRecord>]) -> Vec<String> {
-    records
-        .iter()
-        .filter(|r| {
-            matches!(
-                r.packet,
-                "PUBLISH" | "PUBACK" | "PUBREC" | "PUBREL" | "PUBCOMP"
-            )
-        })
-        .map(|r| format!("{} {}", r.direction.as_str(), r.packet))
-        .collect()
-}
-
-/// Drives a connection on a thread of its own until dropped, so acks flow while the test waits.
-struct Driven {
-    stop: Arc<AtomicBool>,
-    thread: Option<JoinHandle<()>>,
-}
-
-impl Driven {
-    fn new(mut connection: Connection) -> Self {
-        let stop = Arc::new(AtomicBool::new(false));
-        let flag = stop.clone();
-        let thread = std::thread::spawn(move || {
-            while !flag.load(Ordering::Relaxed) {
-                let _ = connection.recv_timeout(Duration::from_millis(20));
-            }
-        });
-        Self {
-            stop,
-            thread: Some(thread),
-        }
-    }
-}
-
-impl Drop for Driven {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
-}
+use mqtt_playground::engine::trace::{CONNECTION_END, MALFORMED};
+use rumqttc::QoS;
 
 #[test]
 fn each_qos_traces_its_handshake_on_the_publishers_and_the_subscribers_leg() {
