@@ -13,6 +13,7 @@ use crate::engine::monitor::MonitorCommand;
 use crate::engine::settings::{
     self, BrokerSettings, DEFAULT_WS_PORT, TCP_PORT_LABEL, WS_PORT_LABEL,
 };
+use crate::engine::trace::TraceCommand;
 use crate::engine::{Command, Engine, StartError};
 use crate::scenario::Scenario;
 use std::path::Path;
@@ -60,6 +61,11 @@ pub struct ServeArgs {
     /// everything has started; on Unix, `kill -USR1 <pid>` prints them again at any time.
     #[arg(long)]
     pub diagnostics: bool,
+    /// Write every packet of every client, both directions, to this JSON Lines file (appends if it
+    /// exists): one object per line with time, client, direction ("in" = client to broker), packet
+    /// and the packet's fields, the same format as the Trace tab's export.
+    #[arg(long, value_name = "FILE.jsonl")]
+    pub trace: Option<std::path::PathBuf>,
 }
 
 /// The broker's settings as flags; shared by the window and `serve`.
@@ -167,6 +173,10 @@ pub fn serve(args: &ServeArgs) -> anyhow::Result<()> {
     };
     print_limits_and_log();
     let engine = Engine::start()?;
+    if let Some(path) = &args.trace {
+        // Before the broker starts, so the file holds every connection from its CONNECT on.
+        start_trace_file(&engine, path)?;
+    }
     let external = loaded
         .as_ref()
         .is_some_and(|l| matches!(l.scenario.target, FleetTarget::External(_)));
@@ -228,6 +238,14 @@ pub fn serve(args: &ServeArgs) -> anyhow::Result<()> {
             Ok(()) => {}
             Err(why) => eprintln!("mqtt-playground: {why}"),
         }
+    }
+    if args.trace.is_some()
+        && let Err(why) = engine.call(
+            Command::Trace(TraceCommand::StopFile),
+            Duration::from_secs(10),
+        )?
+    {
+        eprintln!("mqtt-playground: {why}");
     }
     println!("stopping…");
     drop(engine);
@@ -293,6 +311,20 @@ fn diagnostics_on_signal() -> Arc<AtomicBool> {
         }
     }
     asked
+}
+
+/// `serve --trace`: decode every client's packets and append them to `path` as JSON Lines.
+fn start_trace_file(engine: &Engine, path: &Path) -> anyhow::Result<()> {
+    for command in [
+        TraceCommand::StartFile(path.to_owned()),
+        TraceCommand::WatchAll(true),
+    ] {
+        engine
+            .call(Command::Trace(command), Duration::from_secs(10))?
+            .map_err(|why| anyhow::anyhow!(why))?;
+    }
+    println!("tracing every packet of every client to {}", path.display());
+    Ok(())
 }
 
 /// How often `serve` prints how the devices are doing.

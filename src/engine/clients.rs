@@ -79,6 +79,8 @@ pub struct ClientRegistry {
     pub totals: Totals,
     /// Signalled when a client appears or goes, so the table updates at once rather than at the next tick.
     pub changed: tokio::sync::Notify,
+    /// The protocol trace the front door records into.
+    pub trace: super::trace::TraceAccess,
 }
 
 /// Removes a connection from the registry when its task ends, however it ends.
@@ -119,6 +121,14 @@ pub struct Traffic {
 }
 
 impl ClientRegistry {
+    /// A registry whose connections record into `trace`.
+    pub fn with_trace(trace: super::trace::TraceAccess) -> Self {
+        Self {
+            trace,
+            ..Self::default()
+        }
+    }
+
     fn lock(&self) -> MutexGuard<'_, HashMap<u64, Arc<ClientEntry>>> {
         // A panic while holding this lock cannot leave the map inconsistent (single inserts/removes),
         // so a poisoned lock is still safe to use.

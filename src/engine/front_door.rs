@@ -21,6 +21,7 @@ use super::mqtt_wire::{
 };
 use super::settings::Credentials;
 use super::ws_limits::{GatedStream, SignInGate, websocket_config};
+use super::trace::{ConnectionEnd, ConnectionTrace};
 
 /// A client that opens a socket and says nothing is dropped after this long.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -428,6 +429,14 @@ async fn handle_client<R, W>(
         door.events.send(refused(err.to_string()));
         return;
     }
+    // The trace keeps the client's own id (from `info`), whatever the forwarded CONNECT carries.
+    let trace = ConnectionTrace::begin(
+        &door.registry.trace,
+        &info,
+        registration.connection,
+        &connect_bytes,
+    );
+    upstream.trace = trace.client_leg(&connect_bytes, upstream.counter.at_boundary());
     if broker.write_all(&connect_bytes).await.is_err() {
         door.events.send(refused(
             "the broker closed the connection before reading its CONNECT".to_owned(),
@@ -437,7 +446,10 @@ async fn handle_client<R, W>(
     }
 
     let (mut broker_rd, mut broker_wr) = broker.into_split();
-    let mut downstream = PumpState::default();
+    let mut downstream = PumpState {
+        trace: trace.broker_leg(),
+        ..PumpState::default()
+    };
     let mut stopping = door.stopping.clone();
     let ending = {
         let up = pump(
@@ -465,6 +477,9 @@ async fn handle_client<R, W>(
         }
     };
 
+    upstream.trace.finish();
+    downstream.trace.finish();
+    trace.end(trace_end(&ending, upstream.saw_disconnect));
     let was_accepted = entry.accepted.load(Ordering::Relaxed);
     match ending {
         PumpEnd::BrokerStopping => {
@@ -555,6 +570,31 @@ struct PumpState {
     mid_write: bool,
     /// The client sent DISCONNECT: however the connection then ends, it ended cleanly.
     saw_disconnect: bool,
+    /// Hands the bytes to the protocol trace (decoded only for watched clients).
+    trace: super::trace::Leg,
+}
+
+/// How the trace tells a connection's end.
+fn trace_end(ending: &PumpEnd, saw_disconnect: bool) -> ConnectionEnd {
+    match ending {
+        PumpEnd::ClientClosed { clean: true } => ConnectionEnd::Clean,
+        PumpEnd::ClientClosed { clean: false } => ConnectionEnd::Lost,
+        PumpEnd::BrokerClosed if saw_disconnect => ConnectionEnd::Clean,
+        PumpEnd::BrokerClosed => ConnectionEnd::ClosedByBroker,
+        PumpEnd::BrokerStopping => ConnectionEnd::BrokerStopping,
+        PumpEnd::Refused(reason) => ConnectionEnd::Refused(reason.clone()),
+        PumpEnd::ProtocolError {
+            from_client,
+            reason,
+        } => ConnectionEnd::Malformed(format!(
+            "{} sent a malformed packet ({reason})",
+            if *from_client {
+                "the client"
+            } else {
+                "the broker"
+            }
+        )),
+    }
 }
 
 #[derive(Clone, Copy)]
@@ -612,6 +652,7 @@ where
                 };
             }
         };
+        state.trace.feed(chunk, state.counter.at_boundary());
         let bytes = n as u64;
         match direction {
             Direction::ToBroker => {

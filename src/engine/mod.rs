@@ -24,6 +24,7 @@ pub mod settings;
 pub mod snapshot;
 pub mod stats;
 pub mod template;
+pub mod trace;
 pub mod watch;
 pub mod ws_limits;
 
@@ -59,6 +60,8 @@ pub enum Command {
     Fleet(FleetCommand),
     /// The app's own subscriber and publisher: subscriptions, the log, plots, export.
     Monitor(monitor::MonitorCommand),
+    /// The protocol trace: which clients to decode, clear, export, the `serve --trace` file.
+    Trace(trace::TraceCommand),
 }
 
 /// The engine's answer to a command sent with [`Engine::call`].
@@ -100,6 +103,7 @@ pub struct Engine {
     sink: EventSink,
     snapshot: Arc<Mutex<Arc<Snapshot>>>,
     log: monitor::LogAccess,
+    trace: trace::TraceAccess,
 }
 
 impl Engine {
@@ -115,7 +119,14 @@ impl Engine {
         let (sink, events) = events::event_queue();
         let snapshot = Arc::new(Mutex::new(Arc::new(Snapshot::default())));
         let log = monitor::LogAccess::default();
-        runtime.spawn(run(command_rx, sink.clone(), snapshot.clone(), log.clone()));
+        let trace = trace::TraceAccess::default();
+        runtime.spawn(run(
+            command_rx,
+            sink.clone(),
+            snapshot.clone(),
+            log.clone(),
+            trace.clone(),
+        ));
         Ok(Self {
             runtime: Some(runtime),
             commands,
@@ -123,6 +134,7 @@ impl Engine {
             sink,
             snapshot,
             log,
+            trace,
         })
     }
 
@@ -186,6 +198,11 @@ impl Engine {
         &self.log
     }
 
+    /// The protocol trace's records, read-only.
+    pub fn trace(&self) -> &trace::TraceAccess {
+        &self.trace
+    }
+
     /// Events, oldest first.
     pub fn events(&self) -> &EventSource {
         &self.events
@@ -224,12 +241,13 @@ async fn run(
     sink: EventSink,
     published: Arc<Mutex<Arc<Snapshot>>>,
     log: monitor::LogAccess,
+    trace: trace::TraceAccess,
 ) {
     let mut engine = EngineLoop {
         monitor: monitor::Monitor::new(log, sink.clone()),
         host: BrokerHost::default(),
         fleet: Fleet::default(),
-        registry: Arc::new(ClientRegistry::default()),
+        registry: Arc::new(ClientRegistry::with_trace(trace)),
         sink,
         builder: SnapshotBuilder::default(),
         published,
@@ -319,6 +337,15 @@ impl EngineLoop {
                 }
                 Err(err) => self.reject(err.to_string()),
             },
+            Command::Trace(command) => {
+                // Exports and file opening touch the disk: off the engine's own threads.
+                let trace = self.registry.trace.clone();
+                match tokio::task::spawn_blocking(move || trace.execute(command)).await {
+                    Ok(Ok(())) => Ok(()),
+                    Ok(Err(err)) => self.reject(err.to_string()),
+                    Err(err) => self.reject(format!("the trace command failed: {err}")),
+                }
+            }
             Command::Fleet(command) => {
                 // A group is refused up front when it would not fit next to who is connected now.
                 self.fleet

@@ -58,6 +58,8 @@ pub struct Snapshot {
     pub history_out: RateHistory,
     /// The open-files limit in force and how many connections fit in it.
     pub limits: super::limits::Capacity,
+    /// The protocol trace's size and what it watches (the records are read through `Engine::trace`).
+    pub trace: super::trace::TraceSnapshot,
 }
 
 /// One-second rate buckets, oldest first, cheap to clone.
@@ -214,6 +216,7 @@ impl SnapshotBuilder {
                 .into(),
             // One getrlimit call: cheap, and it follows a limit raised or lowered while running.
             limits: super::limits::Capacity::current(),
+            trace: registry.trace.snapshot(),
         };
         // Compared outside the lock: the window takes the same lock every frame, and a snapshot with
         // thousands of device rows takes a while to compare. Only this loop writes the slot.

@@ -10,11 +10,13 @@ use super::clients_panel;
 use super::connect_card::ConnectCard;
 use super::devices_panel::DevicesPanel;
 use super::file_dialog::{FilePicker, FilePurpose, PresetFilePicker};
+use super::flow_map::FlowMapPanel;
 use super::messages_panel::MessagesPanel;
 use super::network_confirm::{self, NetworkConfirm};
 use super::plots_panel::PlotsPanel;
 use super::publish_panel::PublishPanel;
 use super::topics_panel::TopicsPanel;
+use super::trace::TracePanel;
 
 /// The views of the window's main area, one at a time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -25,16 +27,20 @@ pub enum Tab {
     Topics,
     Plots,
     Publish,
+    Trace,
+    Map,
 }
 
 impl Tab {
-    pub const ALL: [Tab; 6] = [
+    pub const ALL: [Tab; 8] = [
         Tab::Clients,
         Tab::Devices,
         Tab::Messages,
         Tab::Topics,
         Tab::Plots,
         Tab::Publish,
+        Tab::Trace,
+        Tab::Map,
     ];
 
     pub fn label(self) -> &'static str {
@@ -45,6 +51,8 @@ impl Tab {
             Tab::Topics => "Topics",
             Tab::Plots => "Plots",
             Tab::Publish => "Publish",
+            Tab::Trace => "Trace",
+            Tab::Map => "Flow map",
         }
     }
 }
@@ -60,6 +68,8 @@ pub struct PlaygroundApp {
     topics: TopicsPanel,
     plots: PlotsPanel,
     publish: PublishPanel,
+    trace: TracePanel,
+    flow_map: FlowMapPanel,
     tab: Tab,
     files: Box<dyn FilePicker>,
     first_frame_logged: bool,
@@ -72,16 +82,20 @@ impl PlaygroundApp {
     /// `settings` fill the broker form; the caller decides whether the broker already starts.
     /// File dialogs answer from nothing until [`Self::with_file_picker`] gives real ones.
     pub fn new(engine: Engine, settings: BrokerSettings) -> Self {
+        let mut messages = MessagesPanel::default();
+        messages.more_detail = Some(super::trace::message_properties(engine.trace().clone()));
         Self {
             broker: BrokerPanel::new(&settings),
             engine,
             connect: ConnectCard::default(),
             activity: Activity::default(),
             devices: DevicesPanel::default(),
-            messages: MessagesPanel::default(),
+            messages,
             topics: TopicsPanel::default(),
             plots: PlotsPanel::default(),
             publish: PublishPanel::default(),
+            trace: TracePanel::default(),
+            flow_map: FlowMapPanel::default(),
             tab: Tab::Clients,
             files: Box::new(PresetFilePicker::default()),
             first_frame_logged: false,
@@ -120,6 +134,11 @@ impl PlaygroundApp {
     /// What the Activity strip says, oldest first (for tests).
     pub fn activity_lines(&self) -> Vec<String> {
         self.activity.texts().map(str::to_owned).collect()
+    }
+
+    /// The Trace tab (which client it shows), for tests and other views.
+    pub fn trace_mut(&mut self) -> &mut TracePanel {
+        &mut self.trace
     }
 
     /// Where the Devices panel keeps the scenario it last opened or saved.
@@ -233,6 +252,10 @@ impl eframe::App for PlaygroundApp {
                     let out = self.messages.ui(ui, &snapshot, &log);
                     commands.extend(out.commands);
                     file_requests.extend(out.files);
+                    if let Some((topic, size, time)) = self.messages.journey_request.take() {
+                        self.trace.show_journey_of(&topic, size, time);
+                        self.tab = Tab::Trace;
+                    }
                 }
                 Tab::Topics => {
                     let out = self.topics.ui(ui, &snapshot, &log);
@@ -244,6 +267,18 @@ impl eframe::App for PlaygroundApp {
                 }
                 Tab::Plots => commands.extend(self.plots.ui(ui, &snapshot, &log)),
                 Tab::Publish => commands.extend(self.publish.ui(ui, &snapshot)),
+                Tab::Trace => {
+                    let out = self.trace.ui(ui, &snapshot, self.engine.trace());
+                    commands.extend(out.commands);
+                    file_requests.extend(out.files);
+                }
+                Tab::Map => {
+                    let out = self.flow_map.ui(ui, &snapshot, self.engine.trace());
+                    commands.extend(out.commands);
+                    if let Some(client) = out.open_trace {
+                        self.trace.show_client(&client);
+                    }
+                }
             }
         });
         while let Some((purpose, path)) = self.files.next_answer() {
@@ -261,6 +296,7 @@ impl eframe::App for PlaygroundApp {
                 FilePurpose::ExportLog | FilePurpose::OpenRecording => {
                     commands.extend(self.messages.file_chosen(purpose, &path));
                 }
+                FilePurpose::ExportTrace => commands.extend(self.trace.file_chosen(&path)),
             }
         }
         for purpose in file_requests {

@@ -13,11 +13,16 @@ pub enum FilePurpose {
     ExportLog,
     /// Open a recorded JSON Lines file into the log.
     OpenRecording,
+    /// Save a client's packet trace as JSON Lines.
+    ExportTrace,
 }
 
 impl FilePurpose {
     fn saves(self) -> bool {
-        matches!(self, Self::SaveScenario | Self::ExportLog)
+        matches!(
+            self,
+            Self::SaveScenario | Self::ExportLog | Self::ExportTrace
+        )
     }
 
     fn title(self) -> &'static str {
@@ -26,6 +31,7 @@ impl FilePurpose {
             Self::SaveScenario => "Save the scenario",
             Self::ExportLog => "Export the message log",
             Self::OpenRecording => "Open a recorded message log",
+            Self::ExportTrace => "Export the packet trace",
         }
     }
 
@@ -34,6 +40,7 @@ impl FilePurpose {
             Self::OpenScenario | Self::SaveScenario => &[("Scenario (TOML)", &["toml"])],
             Self::ExportLog => &[("JSON Lines", &["jsonl"]), ("CSV", &["csv"])],
             Self::OpenRecording => &[("JSON Lines", &["jsonl", "json", "txt"])],
+            Self::ExportTrace => &[("JSON Lines", &["jsonl"])],
         }
     }
 
@@ -41,6 +48,7 @@ impl FilePurpose {
         match self {
             Self::SaveScenario => "scenario.toml",
             Self::ExportLog => "messages.jsonl",
+            Self::ExportTrace => "trace.jsonl",
             _ => "",
         }
     }

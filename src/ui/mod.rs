@@ -9,6 +9,7 @@ pub mod device_activity;
 pub mod devices;
 pub mod diagnostics;
 pub mod file_dialog;
+pub mod flow_map;
 pub mod format;
 pub mod frame_timer;
 pub mod group_form;
@@ -18,6 +19,7 @@ pub mod plots_panel;
 pub mod publish_panel;
 pub mod topics_panel;
 pub mod widgets;
+pub mod trace;
 
 use std::sync::Arc;
 

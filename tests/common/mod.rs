@@ -151,6 +151,7 @@ pub fn pump_v4(connection: &mut Connection, for_at_least: Duration) {
 
 pub mod process;
 pub mod raw;
+pub mod trace;
 pub mod window;
 pub mod witness;
 

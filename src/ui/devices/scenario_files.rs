@@ -51,7 +51,9 @@ impl DevicesPanel {
                     FileWork::Saved(scenario.save(&path).map_err(|e| e.to_string()), path)
                 })
             }
-            FilePurpose::ExportLog | FilePurpose::OpenRecording => return,
+            FilePurpose::ExportLog | FilePurpose::OpenRecording | FilePurpose::ExportTrace => {
+                return;
+            }
         };
         let (done_tx, done) = std::sync::mpsc::channel();
         let ctx = ctx.clone();

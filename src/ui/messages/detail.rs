@@ -138,6 +138,9 @@ impl MessagesPanel {
                 ));
                 ui.end_row();
             });
+        if let Some(more) = &mut self.more_detail {
+            more(ui, &detail.topic, detail.size, detail.time);
+        }
         if detail.truncated {
             ui.label(
                 RichText::new(format!(
@@ -155,6 +158,15 @@ impl MessagesPanel {
             }
             if ui.button("Copy payload").clicked() {
                 ui.ctx().copy_text(detail.full.clone());
+            }
+            if ui
+                .button("Show its journey")
+                .on_hover_text(
+                    "Follow it in the protocol trace: its publisher, the broker, every subscriber",
+                )
+                .clicked()
+            {
+                self.journey_request = Some((detail.topic.to_string(), detail.size, detail.time));
             }
             if ui.button("Copy topic").clicked() {
                 ui.ctx().copy_text(detail.topic.to_string());

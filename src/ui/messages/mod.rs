@@ -44,8 +44,15 @@ impl WatchOutput {
 /// How many log messages one frame checks against a new filter (a few milliseconds' work).
 const CHECKS_PER_FRAME: usize = 50_000;
 
+/// Draws more about a message in its detail, given its topic, payload size and arrival time.
+pub type MoreDetail = Box<dyn FnMut(&mut egui::Ui, &str, usize, std::time::SystemTime)>;
+
 /// The Messages tab's state, kept between frames.
 pub struct MessagesPanel {
+    /// Set by "Show its journey" in the message detail: topic, payload size, arrival (the app opens the trace).
+    pub journey_request: Option<(String, usize, std::time::SystemTime)>,
+    /// Draws more about the selected message (its MQTT 5 properties, from the protocol trace).
+    pub more_detail: Option<MoreDetail>,
     new_filter: String,
     new_qos: u8,
     new_filter_check: Result<TopicFilter, FilterError>,
@@ -75,6 +82,8 @@ pub struct MessagesPanel {
 impl Default for MessagesPanel {
     fn default() -> Self {
         Self {
+            journey_request: None,
+            more_detail: None,
             new_filter: String::new(),
             new_qos: 0,
             new_filter_check: TopicFilter::parse(""),
@@ -173,7 +182,9 @@ impl MessagesPanel {
                 }
             }
             FilePurpose::OpenRecording => MonitorCommand::Import(path.to_path_buf()),
-            FilePurpose::OpenScenario | FilePurpose::SaveScenario => return None,
+            FilePurpose::OpenScenario | FilePurpose::SaveScenario | FilePurpose::ExportTrace => {
+                return None;
+            }
         };
         Some(Command::Monitor(command))
     }
