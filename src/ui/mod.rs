@@ -11,6 +11,7 @@ pub mod file_dialog;
 pub mod format;
 pub mod frame_timer;
 pub mod group_form;
+pub mod layout;
 pub mod messages;
 pub mod plots_panel;
 pub mod publish_panel;
