@@ -26,9 +26,9 @@ impl Default for PanelsShown {
 impl PanelsShown {
     /// The two toggles, for the right end of the title bar.
     pub fn toggles_ui(&mut self, ui: &mut egui::Ui) {
-        ui.toggle_value(&mut self.activity, "Activity strip")
+        ui.checkbox(&mut self.activity, "Activity strip")
             .on_hover_text("Show or hide the Activity strip along the bottom");
-        ui.toggle_value(&mut self.broker_column, "Broker & Connect here")
+        ui.checkbox(&mut self.broker_column, "Broker & Connect here")
             .on_hover_text("Show or hide the broker settings and the Connect-here column");
     }
 }
