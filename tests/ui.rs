@@ -107,3 +107,34 @@ fn the_clients_table_lists_a_client_connected_over_tcp() {
         "its protocol version is shown"
     );
 }
+
+#[test]
+fn the_broker_column_and_activity_strip_fold_away_and_back() {
+    let mut harness = stopped_window_with_free_ports();
+    harness.run_steps(2);
+    assert!(harness.query_by_label("Connect here").is_some());
+    assert!(harness.query_by_label("Activity").is_some());
+
+    harness.get_by_label("Broker & Connect here").click();
+    // The fold is animated: let it finish.
+    harness.run_steps(30);
+    assert!(
+        harness.query_by_label("Connect here").is_none(),
+        "the Connect-here card is folded away"
+    );
+    assert!(
+        harness.query_by_label("Start").is_none(),
+        "so is the broker form"
+    );
+
+    harness.get_by_label("Activity strip").click();
+    harness.run_steps(30);
+    assert!(
+        harness.query_by_label("Clear").is_none(),
+        "the Activity strip is folded away"
+    );
+
+    harness.get_by_label("Broker & Connect here").click();
+    harness.run_steps(30);
+    assert!(harness.query_by_label("Connect here").is_some(), "and back");
+}

@@ -71,6 +71,8 @@ pub struct PlaygroundApp {
     trace: TracePanel,
     flow_map: FlowMapPanel,
     tab: Tab,
+    /// Which side parts are unfolded (kept across runs with the rest of the window's state).
+    panels: super::layout::PanelsShown,
     files: Box<dyn FilePicker>,
     first_frame_logged: bool,
     frame_timer: super::frame_timer::FrameTimer,
@@ -97,6 +99,7 @@ impl PlaygroundApp {
             trace: TracePanel::default(),
             flow_map: FlowMapPanel::default(),
             tab: Tab::Clients,
+            panels: Default::default(),
             files: Box::new(PresetFilePicker::default()),
             first_frame_logged: false,
             frame_timer: Default::default(),
@@ -206,6 +209,9 @@ impl eframe::App for PlaygroundApp {
                     }
                 };
                 ui.label(summary);
+                ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                    self.panels.toggles_ui(ui);
+                });
             });
         });
 
@@ -214,7 +220,7 @@ impl eframe::App for PlaygroundApp {
         egui::Panel::left("broker")
             .default_size(380.0)
             .resizable(true)
-            .show(ui, |ui| {
+            .show_collapsible(ui, &mut self.panels.broker_column, |ui| {
                 egui::ScrollArea::vertical().show(ui, |ui| {
                     command = self.broker.ui(ui, &snapshot);
                     ui.separator();
@@ -226,7 +232,7 @@ impl eframe::App for PlaygroundApp {
         egui::Panel::bottom("activity")
             .default_size(170.0)
             .resizable(true)
-            .show(ui, |ui| self.activity.ui(ui));
+            .show_collapsible(ui, &mut self.panels.activity, |ui| self.activity.ui(ui));
         let mut commands = Vec::new();
         let mut file_requests = Vec::new();
         let log = self.engine.log().clone();

@@ -13,6 +13,7 @@ pub mod flow_map;
 pub mod format;
 pub mod frame_timer;
 pub mod group_form;
+pub mod layout;
 pub mod messages;
 pub mod network_confirm;
 pub mod plots_panel;

@@ -146,15 +146,52 @@ impl DrawnSeries {
         &self.lines[self.lines.len().saturating_sub(shown)..]
     }
 
-    /// The legend name of one of its lines.
+    /// The legend name of one of its lines: for a wildcard series, only the part of the topic the
+    /// wildcards stand for ("temperature of room-06"), so ten names fit beside the plot.
     pub(super) fn line_name(&self, line: &DrawnLine) -> String {
         if !self.per_topic {
             return self.name.clone();
         }
         match self.name.split_once(" of ") {
-            Some((field, _)) => format!("{field} of {}", line.topic),
-            None => line.topic.to_string(),
+            Some((field, filter)) => format!("{field} of {}", wildcard_part(filter, &line.topic)),
+            None => {
+                let part = wildcard_part(&self.name, &line.topic);
+                // The filter's last fixed level says what the number is ("humidity of floor1").
+                match self
+                    .name
+                    .rsplit('/')
+                    .find(|level| !matches!(*level, "+" | "#"))
+                {
+                    Some(what) if !what.is_empty() => format!("{what} of {part}"),
+                    _ => part,
+                }
+            }
         }
+    }
+}
+
+/// The levels of `topic` that the `+` and `#` of `filter` matched, joined by `/` (the whole topic
+/// when that would say nothing).
+fn wildcard_part(filter: &str, topic: &str) -> String {
+    let mut topic_levels = topic.split('/');
+    let mut parts: Vec<&str> = Vec::new();
+    for level in filter.split('/') {
+        match level {
+            "#" => {
+                parts.extend(topic_levels.by_ref());
+                break;
+            }
+            "+" => parts.extend(topic_levels.next()),
+            _ => {
+                topic_levels.next();
+            }
+        }
+    }
+    let part = parts.join("/");
+    if part.is_empty() {
+        topic.to_owned()
+    } else {
+        part
     }
 }
 
@@ -223,7 +260,7 @@ mod tests {
             .iter()
             .map(|l| drawn.line_name(l))
             .collect();
-        assert_eq!(names, vec!["v of a/1/t", "v of a/2/t"]);
+        assert_eq!(names, vec!["v of 1", "v of 2"]);
         // A third topic: the store dropped the first; the second keeps its points.
         series.lines.remove(0);
         series.lines.push(line("a/3/t", [(3.0, 3.0)]));
@@ -232,6 +269,24 @@ mod tests {
         assert_eq!(topics, vec!["a/2/t", "a/3/t"]);
         assert_eq!(drawn.shown_lines(1)[0].topic.as_ref(), "a/3/t");
         assert_eq!(drawn.point_count(), 2);
+        // Without a field, the filter's last fixed level names the number.
+        drawn.name = "a/+/t".into();
+        assert_eq!(drawn.line_name(&drawn.lines[0]), "t of 2");
+    }
+
+    #[test]
+    fn a_line_is_named_by_what_its_wildcards_matched() {
+        assert_eq!(
+            wildcard_part(
+                "building/rooms/+/telemetry",
+                "building/rooms/room-06/telemetry"
+            ),
+            "room-06"
+        );
+        assert_eq!(wildcard_part("site/+/x/#", "site/a/x/b/c"), "a/b/c");
+        assert_eq!(wildcard_part("#", "a/b"), "a/b");
+        // "#" also matches its parent level: nothing left to name it by but the topic.
+        assert_eq!(wildcard_part("a/#", "a"), "a");
     }
 
     #[test]
