@@ -10,9 +10,9 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 
-use super::client_id;
 use super::auth_guard::{self, AuthGuard, FailureNote};
 use super::broker::MAX_PACKET_BYTES;
+use super::client_id;
 use super::clients::{ClientEntry, ClientRegistry, Transport};
 use super::connection_cap::{self, AcceptTrouble, ConnectionGate};
 use super::events::{Event, EventSink};
@@ -20,8 +20,8 @@ use super::mqtt_wire::{
     self, ConnectRead, DISCONNECT_PACKET, FrameCounter, ProtocolVersion, Refusal, WireError,
 };
 use super::settings::Credentials;
-use super::ws_limits::{GatedStream, SignInGate, websocket_config};
 use super::trace::{ConnectionEnd, ConnectionTrace};
+use super::ws_limits::{GatedStream, SignInGate, websocket_config};
 
 /// A client that opens a socket and says nothing is dropped after this long.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);

@@ -19,8 +19,8 @@ pub mod network_confirm;
 pub mod plots_panel;
 pub mod publish_panel;
 pub mod topics_panel;
-pub mod widgets;
 pub mod trace;
+pub mod widgets;
 
 use std::sync::Arc;
 
@@ -28,9 +28,6 @@ use crate::cli::Cli;
 use crate::engine::{Command, Engine};
 
 pub use app::PlaygroundApp;
-// The tabs' old module paths, kept so code written against them still builds.
-pub use devices as devices_panel;
-pub use messages as messages_panel;
 
 /// When the process started, for the launch-to-first-frame figure (`RUST_LOG=mqtt_playground=info`).
 pub static LAUNCHED: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();

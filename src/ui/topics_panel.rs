@@ -14,7 +14,7 @@ use crate::engine::watch::{NodeId, TopicNode, TopicTree};
 use crate::engine::{Command, Snapshot};
 
 use super::format;
-use super::messages_panel::{GOOD, WARN};
+use super::widgets::{GOOD, WARN};
 
 /// Children listed under one unfolded node; the rest are summarised.
 const CHILDREN_SHOWN: usize = 300;
@@ -315,9 +315,8 @@ impl TopicsPanel {
                     display_text::clipped(node.name(), INLINE_CHARS).into_owned()
                 };
                 let value = node.last_preview().map(|value| {
-                    let mut shown: String = super::messages_panel::displayable(
-                        value.chars().take(VALUE_CHARS).collect(),
-                    );
+                    let mut shown: String =
+                        super::messages::displayable(value.chars().take(VALUE_CHARS).collect());
                     if value.chars().nth(VALUE_CHARS).is_some() {
                         shown.push('…');
                     }

@@ -23,9 +23,8 @@ use detail::Detail;
 use row_text::RowText;
 use subscriptions::MatchHelp;
 
-// Other tabs (and branches written before the split) reach these through the Messages tab's old path.
-#[allow(unused_imports)]
-pub(crate) use super::widgets::{GOOD, WARN, labelled_field, qos_combo};
+// The Topics tab shows payload previews the same way.
+use super::widgets::WARN;
 pub(crate) use row_text::displayable;
 
 /// What a watch panel asks of the app this frame.

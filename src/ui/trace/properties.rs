@@ -23,7 +23,7 @@ const PROPERTIES: [&str; 7] = [
 type Lookup = (String, usize, SystemTime, u64);
 
 /// A drawer for the Messages tab's detail: the properties of the message's PUBLISH, if traced.
-pub fn message_properties(trace: TraceAccess) -> crate::ui::messages_panel::MoreDetail {
+pub fn message_properties(trace: TraceAccess) -> crate::ui::messages::MoreDetail {
     // Looked up again only when the message or the trace changes, not every frame.
     let mut cache: Option<(Lookup, Option<Arc<PacketRecord>>)> = None;
     Box::new(
