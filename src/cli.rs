@@ -353,6 +353,15 @@ fn start_and_announce(engine: &Engine, settings: BrokerSettings) -> anyhow::Resu
             );
         }
     }
+    // The terminal's output often ends up in a log or a shared screen: the password stays out of it.
+    let shown_credentials = info
+        .settings
+        .credentials
+        .as_ref()
+        .map(|c| crate::engine::Credentials {
+            username: c.username.clone(),
+            password: "<password>".to_owned(),
+        });
     if let Some(first) = connect_info::snippets(&Target {
         host: connect_info::client_addresses(info.settings.bind)
             .first()
@@ -360,7 +369,7 @@ fn start_and_announce(engine: &Engine, settings: BrokerSettings) -> anyhow::Resu
             .unwrap_or(info.tcp.ip()),
         tcp_port: info.tcp.port(),
         websocket_port: info.websocket.map(|w| w.port()),
-        credentials: info.settings.credentials.as_ref(),
+        credentials: shown_credentials.as_ref(),
     })
     .first()
     {

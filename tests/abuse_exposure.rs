@@ -278,3 +278,86 @@ fn with_sign_in_on_only_the_right_credentials_get_in_on_either_port_and_the_pass
         events.len()
     );
 }
+
+/// `serve` prints ready-to-run commands and, with `--diagnostics`, a report; a classroom server's
+/// terminal is often projected or logged, so neither may show the password.
+#[test]
+fn serve_prints_no_password_in_its_hints_diagnostics_or_events() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command as Process, Stdio};
+    use std::time::Instant;
+
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port");
+    let mut child = Process::new(env!("CARGO_BIN_EXE_mqtt-playground"))
+        .args(["serve", "--no-websocket", "--diagnostics", "--port"])
+        .arg(port.to_string())
+        .args(["--user", USERNAME, "--password", PASSWORD])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary starts");
+    let stdout = child.stdout.take().expect("stdout");
+    let stderr = child.stderr.take().expect("stderr");
+    let (lines_tx, lines) = std::sync::mpsc::channel();
+    let err_tx = lines_tx.clone();
+    let readers = [
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                let _ = lines_tx.send(line);
+            }
+        }),
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                let _ = err_tx.send(line);
+            }
+        }),
+    ];
+    let mut seen = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !seen.iter().any(|l: &String| l.contains("try:")) {
+        let line = lines
+            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+            .expect("serve prints a command to try");
+        seen.push(line);
+    }
+    let addr = SocketAddr::from(([127, 0, 0, 1], port));
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    runtime.block_on(async {
+        for password in [WRONG_PASSWORDS[0], PASSWORD] {
+            let mut stream = raw::open(Port::Tcp, addr).await.expect("connects");
+            raw::send(
+                &mut stream,
+                &raw::connect(
+                    Version::V4,
+                    "serve-password-probe",
+                    30,
+                    Some((USERNAME, password)),
+                ),
+            )
+            .await;
+            let _ = raw::read_connack(&mut stream, Version::V4, Duration::from_secs(30)).await;
+        }
+    });
+    let status = Process::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(status.success());
+    let _ = child.wait();
+    for reader in readers {
+        let _ = reader.join();
+    }
+    seen.extend(lines.try_iter());
+    assert!(
+        seen.iter().any(|l| l.contains(USERNAME)),
+        "the hint names the user: {seen:#?}"
+    );
+    let leaks: Vec<&String> = seen.iter().filter(|l| l.contains(PASSWORD)).collect();
+    assert!(leaks.is_empty(), "serve printed the password: {leaks:#?}");
+}
