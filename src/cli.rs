@@ -10,9 +10,7 @@ use clap::{Args, Parser, Subcommand};
 use crate::engine::connect_info::{self, Target};
 use crate::engine::fleet::{FleetCommand, FleetTarget};
 use crate::engine::monitor::MonitorCommand;
-use crate::engine::settings::{
-    self, BrokerSettings, DEFAULT_WS_PORT, TCP_PORT_LABEL, WS_PORT_LABEL,
-};
+use crate::engine::settings::{self, BrokerSettings, TCP_PORT_LABEL, WS_PORT_LABEL};
 use crate::engine::trace::TraceCommand;
 use crate::engine::{Command, Engine, StartError};
 use crate::scenario::Scenario;
@@ -44,6 +42,8 @@ pub enum Subcommands {
     Serve(ServeArgs),
     /// Measure throughput and connection rate through the broker's port (prints figures, asserts nothing).
     Bench(crate::bench::BenchArgs),
+    /// Put MQTT Playground in your desktop's menu (a .desktop file and icons in ~/.local/share); --remove takes them out.
+    InstallDesktopEntry(crate::desktop::InstallArgs),
 }
 
 #[derive(Debug, Args)]
@@ -126,7 +126,8 @@ impl BrokerArgs {
         let ws_port = if self.no_websocket {
             None
         } else {
-            self.ws_port.or(base.ws_port).or(Some(DEFAULT_WS_PORT))
+            // The base's "no WebSocket" (a saved state, a scenario with websocket_port = 0) stands.
+            self.ws_port.or(base.ws_port)
         };
         let settings = BrokerSettings {
             bind: self.bind.unwrap_or(base.bind),

@@ -2,6 +2,7 @@
 
 pub mod bench;
 pub mod cli;
+pub mod desktop;
 pub mod engine;
 pub mod logging;
 pub mod scenario;

@@ -15,6 +15,9 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         Some(Subcommands::Serve(args)) => cli::serve(args),
         Some(Subcommands::Bench(args)) => mqtt_playground::bench::run(args),
+        Some(Subcommands::InstallDesktopEntry(args)) => {
+            mqtt_playground::desktop::run_install_command(args)
+        }
         None => mqtt_playground::ui::run_window(&cli),
     };
     match result {

@@ -18,6 +18,9 @@ use super::publish_panel::PublishPanel;
 use super::topics_panel::TopicsPanel;
 use super::trace::TracePanel;
 
+mod remember;
+mod shell;
+
 /// The views of the window's main area, one at a time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Tab {
@@ -78,6 +81,16 @@ pub struct PlaygroundApp {
     frame_timer: super::frame_timer::FrameTimer,
     /// A scenario's commands waiting for "Open to my network" or "Keep this computer only".
     network_question: NetworkConfirm,
+    welcome: super::welcome::WelcomeCard,
+    help: super::help::HelpPanel,
+    theme: super::persisted::Theme,
+    remember_password: bool,
+    /// Restored subscriptions, held until the subscriber first starts (`None` once sent).
+    saved_subscriptions: Option<Vec<(String, u8)>>,
+    /// The welcome card asked to bring the Connect-here card into view.
+    show_connect: bool,
+    /// For `save`, which eframe calls without one.
+    last_ctx: Option<egui::Context>,
 }
 
 impl PlaygroundApp {
@@ -104,6 +117,13 @@ impl PlaygroundApp {
             first_frame_logged: false,
             frame_timer: Default::default(),
             network_question: NetworkConfirm::default(),
+            welcome: Default::default(),
+            help: Default::default(),
+            theme: Default::default(),
+            remember_password: false,
+            saved_subscriptions: None,
+            show_connect: false,
+            last_ctx: None,
         }
     }
 
@@ -157,6 +177,13 @@ impl PlaygroundApp {
 }
 
 impl eframe::App for PlaygroundApp {
+    fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        // No frame context here: the zoom is read from the context the last frame drew with.
+        if let Some(ctx) = &self.last_ctx {
+            self.remembered(ctx).store(storage);
+        }
+    }
+
     fn ui(&mut self, ui: &mut egui::Ui, frame: &mut eframe::Frame) {
         if let Some(report) = self.frame_timer.record(frame.info().cpu_usage) {
             let snapshot = self.engine.snapshot();
@@ -188,6 +215,8 @@ impl eframe::App for PlaygroundApp {
         if let Some(again) = self.activity.record_all(events, &snapshot.fleet) {
             ui.ctx().request_repaint_after(again);
         }
+        self.last_ctx = Some(ui.ctx().clone());
+        self.handle_shortcuts(ui.ctx());
 
         egui::Panel::top("title").show(ui, |ui| {
             ui.horizontal(|ui| {
@@ -209,9 +238,7 @@ impl eframe::App for PlaygroundApp {
                     }
                 };
                 ui.label(summary);
-                ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-                    self.panels.toggles_ui(ui);
-                });
+                self.title_bar_menu(ui);
             });
         });
 
@@ -224,6 +251,9 @@ impl eframe::App for PlaygroundApp {
                 egui::ScrollArea::vertical().show(ui, |ui| {
                     command = self.broker.ui(ui, &snapshot);
                     ui.separator();
+                    if std::mem::take(&mut self.show_connect) {
+                        ui.scroll_to_cursor(Some(egui::Align::TOP));
+                    }
                     copied = self.connect.ui(ui, &snapshot);
                     ui.separator();
                     copied = copied.take().or(super::diagnostics::ui(ui, &snapshot));
@@ -244,8 +274,12 @@ impl eframe::App for PlaygroundApp {
             });
             ui.separator();
             if !matches!(self.tab, Tab::Clients | Tab::Devices) {
-                // The app's subscriber connects the first time a watching tab is looked at.
-                commands.extend(self.messages.start_watching());
+                // The app's subscriber connects the first time a watching tab is looked at,
+                // with the subscriptions remembered from last time.
+                if let Some(start) = self.messages.start_watching() {
+                    commands.extend(self.take_saved_subscriptions());
+                    commands.push(start);
+                }
             }
             match self.tab {
                 Tab::Clients => clients_panel::ui(ui, &snapshot),
@@ -287,6 +321,7 @@ impl eframe::App for PlaygroundApp {
                 }
             }
         });
+        self.shell_windows(ui.ctx(), &snapshot, &mut commands);
         while let Some((purpose, path)) = self.files.next_answer() {
             let Some(path) = path else { continue };
             match purpose {

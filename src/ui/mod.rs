@@ -9,17 +9,21 @@ pub mod device_activity;
 pub mod devices;
 pub mod diagnostics;
 pub mod file_dialog;
-pub mod flow_map;
 pub mod format;
 pub mod frame_timer;
 pub mod group_form;
+pub mod help;
+pub mod keyboard;
 pub mod layout;
 pub mod messages;
 pub mod network_confirm;
+pub mod persisted;
 pub mod plots_panel;
 pub mod publish_panel;
+pub mod settings_menu;
 pub mod topics_panel;
 pub mod trace;
+pub mod welcome;
 pub mod widgets;
 
 use std::sync::Arc;
@@ -34,52 +38,68 @@ pub static LAUNCHED: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLo
 
 /// Opens the window; returns when the user closes it (the broker is stopped on the way out).
 pub fn run_window(cli: &Cli) -> anyhow::Result<()> {
-    // A bad scenario file stops here, with its message on the terminal, before any window opens.
+    // A bad scenario file or flag stops here, with its message on the terminal, before any window opens.
     let loaded = crate::cli::load_scenario(cli.scenario.as_deref(), &cli.broker)?;
-    let settings = match &loaded {
+    let flag_settings = match &loaded {
         Some(loaded) => loaded.settings.clone(),
         None => cli.broker.to_settings()?,
     };
     let engine = Engine::start()?;
-    let mut startup = Vec::new();
-    if !cli.no_broker {
-        startup.push(Command::StartBroker(settings.clone()));
-    }
     let scenario_path = cli.scenario.clone();
     let start_tab = cli.tab;
+    let no_broker = cli.no_broker;
+    let flags = cli.broker.clone();
     // A scenario file that opens the broker to the network asks first (the file may not be the
     // user's own), unless the user's own --bind said where to listen.
     let ask_first = loaded.is_some() && cli.broker.bind.is_none();
-    if let Some(loaded) = loaded {
-        startup.push(Command::Fleet(
-            crate::engine::fleet::FleetCommand::Replace {
-                target: loaded.scenario.target,
-                groups: loaded.scenario.groups,
-                start: true,
-            },
-        ));
-    }
-    let mut question = network_confirm::NetworkConfirm::default();
-    let startup = if ask_first {
-        question.hold_if_opening(startup)
-    } else {
-        startup
-    };
-    for command in startup {
-        engine.send(command)?;
+    let mut scenario_fleet = loaded.map(|loaded| {
+        Command::Fleet(crate::engine::fleet::FleetCommand::Replace {
+            target: loaded.scenario.target,
+            groups: loaded.scenario.groups,
+            start: true,
+        })
+    });
+    let mut viewport = eframe::egui::ViewportBuilder::default()
+        .with_title("MQTT Playground")
+        // Matches the .desktop file's name, so Wayland compositors find the entry and its icon.
+        .with_app_id(crate::desktop::icon::APP_ID)
+        .with_inner_size([1280.0, 800.0])
+        .with_min_inner_size([720.0, 480.0]);
+    if let Some(icon) = crate::desktop::icon::window_icon() {
+        viewport = viewport.with_icon(icon);
     }
     let options = eframe::NativeOptions {
-        viewport: eframe::egui::ViewportBuilder::default()
-            .with_title("MQTT Playground")
-            .with_app_id("mqtt-playground")
-            .with_inner_size([1280.0, 800.0])
-            .with_min_inner_size([720.0, 480.0]),
+        viewport,
         ..Default::default()
     };
     eframe::run_native(
         "MQTT Playground",
         options,
         Box::new(move |cc| {
+            // What was saved last time (nothing on a first run); the command line wins over it.
+            let saved = cc
+                .storage
+                .map(persisted::Persisted::load)
+                .unwrap_or_default();
+            let settings = if scenario_fleet.is_some() {
+                flag_settings
+            } else {
+                persisted::startup_settings(&saved.broker, &flags).unwrap_or(flag_settings)
+            };
+            let mut startup = Vec::new();
+            if !no_broker {
+                startup.push(Command::StartBroker(settings.clone()));
+            }
+            startup.extend(scenario_fleet.take());
+            let mut question = network_confirm::NetworkConfirm::default();
+            let startup = if ask_first {
+                question.hold_if_opening(startup)
+            } else {
+                startup
+            };
+            for command in startup {
+                engine.send(command)?;
+            }
             let ctx = cc.egui_ctx.clone();
             engine.set_waker(Arc::new(move || ctx.request_repaint()));
             let dialog_ctx = cc.egui_ctx.clone();
@@ -87,7 +107,11 @@ pub fn run_window(cli: &Cli) -> anyhow::Result<()> {
                 .with_file_picker(Box::new(file_dialog::NativeFilePicker::new(move || {
                     dialog_ctx.request_repaint()
                 })))
-                .with_network_question(question);
+                .with_network_question(question)
+                .restore(&saved, &cc.egui_ctx);
+            if scenario_path.is_some() || start_tab.is_some() {
+                app = app.with_welcome(false);
+            }
             if let Some(path) = scenario_path {
                 app.devices_mut().scenario_path = Some(path);
                 app = app.with_tab(app::Tab::Devices);

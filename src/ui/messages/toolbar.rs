@@ -36,6 +36,9 @@ impl MessagesPanel {
                 "text in topic or payload",
                 150.0,
             );
+            if crate::ui::keyboard::take_log_filter_focus(ui.ctx()) {
+                topic.request_focus();
+            }
             if topic.changed() || search.changed() {
                 self.apply_filters();
             }
@@ -47,8 +50,9 @@ impl MessagesPanel {
             let pause_label = if self.paused { "Resume" } else { "Pause" };
             if ui
                 .button(pause_label)
-                .on_hover_text("Pause freezes the list; messages are still received and counted")
+                .on_hover_text("Pause freezes the list; messages are still received and counted (Space)")
                 .clicked()
+                || crate::ui::keyboard::take_pause_toggle(ui.ctx())
             {
                 self.paused = !self.paused;
                 self.received_at_pause = snapshot.monitor.received_total;
