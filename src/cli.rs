@@ -355,14 +355,14 @@ fn start_and_announce(engine: &Engine, settings: BrokerSettings) -> anyhow::Resu
         }
     }
     // The terminal's output often ends up in a log or a shared screen: the password stays out of it.
-    let shown_credentials = info
-        .settings
-        .credentials
-        .as_ref()
-        .map(|c| crate::engine::Credentials {
-            username: c.username.clone(),
-            password: "<password>".to_owned(),
-        });
+    let shown_credentials =
+        info.settings
+            .credentials
+            .as_ref()
+            .map(|c| crate::engine::Credentials {
+                username: c.username.clone(),
+                password: "<password>".to_owned(),
+            });
     if let Some(first) = connect_info::snippets(&Target {
         host: connect_info::client_addresses(info.settings.bind)
             .first()

@@ -9,6 +9,7 @@ pub mod device_activity;
 pub mod devices;
 pub mod diagnostics;
 pub mod file_dialog;
+pub mod flow_map;
 pub mod format;
 pub mod frame_timer;
 pub mod group_form;

@@ -27,6 +27,8 @@ pub struct SavedBroker {
     pub username: Option<String>,
     /// Only written when "remember password" is ticked.
     pub password: Option<String>,
+    /// The connection cap the user chose (`None`: sized from the open-files limit).
+    pub max_connections: Option<std::num::NonZeroU32>,
 }
 
 impl Default for SavedBroker {
@@ -48,6 +50,7 @@ impl SavedBroker {
                 .as_ref()
                 .filter(|_| remember_password)
                 .map(|c| c.password.clone()),
+            max_connections: settings.max_connections,
         }
     }
 
@@ -66,6 +69,7 @@ impl SavedBroker {
             tcp_port: self.tcp_port,
             ws_port: self.websocket.then_some(self.ws_port),
             credentials,
+            max_connections: self.max_connections,
         };
         match settings.validate() {
             Ok(()) => settings,
@@ -299,6 +303,7 @@ mod tests {
                 ws_port: 9002,
                 username: Some("teacher".into()),
                 password: Some("secret".into()),
+                max_connections: std::num::NonZeroU32::new(500),
             },
             remember_password: true,
             tab: Some("Plots".into()),
