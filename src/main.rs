@@ -8,6 +8,10 @@ use mqtt_playground::cli::{self, Cli, Subcommands};
 fn main() -> ExitCode {
     mqtt_playground::ui::LAUNCHED.get_or_init(std::time::Instant::now);
     let cli = Cli::parse();
+    if let Some(Subcommands::InstallDesktopEntry(args)) = &cli.command {
+        // Writes into the user's data directory only what it was asked to: no log folder there.
+        return finish(mqtt_playground::desktop::run_install_command(args));
+    }
     let _logging = mqtt_playground::logging::init(mqtt_playground::logging::log_dir());
     // At start, for the window and `serve` alike: a desktop's soft limit of 1,024 open files fits
     // only ~190 devices; the hard limit is usually far higher.
@@ -20,6 +24,10 @@ fn main() -> ExitCode {
         }
         None => mqtt_playground::ui::run_window(&cli),
     };
+    finish(result)
+}
+
+fn finish(result: anyhow::Result<()>) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
