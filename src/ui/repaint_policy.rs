@@ -12,8 +12,9 @@ use std::time::{Duration, Instant};
 
 use eframe::egui;
 
-/// The fastest the window redraws for engine news alone: 4 frames a second.
-pub const DATA_REPAINT_EVERY: Duration = Duration::from_millis(250);
+/// The fastest the window redraws for engine news alone: twice a second, the rate at which the
+/// engine refreshes its counters anyway. At 1,000 msg/s on llvmpipe 4 a second cost ~0.55 of a core.
+pub const DATA_REPAINT_EVERY: Duration = Duration::from_millis(500);
 /// The delay of a data repaint after a quiet spell: non-zero, so egui draws it once, not twice.
 pub const FIRST_REPAINT_DELAY: Duration = Duration::from_millis(1);
 
