@@ -10,7 +10,9 @@ work=$(mktemp -d)
 exec 3>"$work/display"
 Xvfb -displayfd 3 -screen 0 1400x900x24 -nolisten tcp >/dev/null 2>&1 &
 xvfb=$!
-trap 'kill $app 2>/dev/null; kill $xvfb 2>/dev/null; rm -rf "$work"' EXIT
+app=""
+# Both processes end with the script, whatever happens (a window that failed to open included).
+trap 'kill $app 2>/dev/null || true; kill $xvfb 2>/dev/null || true; rm -rf "$work"' EXIT
 for _ in $(seq 100); do [ -s "$work/display" ] && break; sleep 0.1; done
 display=:$(head -n1 "$work/display")
 # The CLI takes no port 0: borrow one the OS picks.
@@ -19,6 +21,9 @@ DISPLAY=$display RUST_LOG=mqtt_playground=info XDG_DATA_HOME="$work" "$bin" --sc
   --tab "$tab" --port "$port" --no-websocket >"$work/out" 2>"$work/log" &
 app=$!
 sleep "$warmup"
+if ! kill -0 "$app" 2>/dev/null; then
+  echo "the window exited before it could be measured:" >&2; cat "$work/log" >&2; exit 1
+fi
 ticks() { awk '{print $14 + $15}' "/proc/$app/stat"; }
 hz=$(getconf CLK_TCK)
 before=$(ticks); lines_before=$(wc -l <"$work/log")
