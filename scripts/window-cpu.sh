@@ -31,7 +31,7 @@ sleep "$span"
 after=$(ticks)
 # The window logs "frames/s: F" every 10 s (older builds: "frames in the last 10 s: N").
 frames=$(tail -n +"$((lines_before + 1))" "$work/log" \
-  | grep -oE 'frames/s: [0-9.]+|frames in the last 10 s: [0-9]+' \
+  | { grep -oE 'frames/s: [0-9.]+|frames in the last 10 s: [0-9]+' || true; } \
   | awk '/frames\/s/ {s+=$NF} /last 10 s/ {s+=$NF/10} {n++} END {if (n) printf "%.1f", s/n; else print "?"}')
 cpu=$(awk -v d=$((after - before)) -v s="$span" -v hz="$hz" 'BEGIN {printf "%.1f", 100 * d / (s * hz)}')
 echo "$tab $cpu% frames/s=$frames load=$(cut -d' ' -f1 /proc/loadavg)"
