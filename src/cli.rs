@@ -205,7 +205,7 @@ pub fn serve(args: &ServeArgs) -> anyhow::Result<()> {
         println!("running {groups} device groups toward {target}");
     }
 
-    let stop = stop_on_signal()?;
+    let stop = stop_on_signal(&engine)?;
     if let Some(path) = &args.record {
         start_recording(&engine, path)?;
     }
@@ -457,38 +457,10 @@ fn start_recording(engine: &Engine, path: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// A flag raised by Ctrl-C (SIGINT) or SIGTERM, watched on a small thread of its own.
-fn stop_on_signal() -> anyhow::Result<Arc<AtomicBool>> {
+/// A flag raised by Ctrl-C (SIGINT) or SIGTERM.
+fn stop_on_signal(engine: &Engine) -> anyhow::Result<Arc<AtomicBool>> {
     let stop = Arc::new(AtomicBool::new(false));
     let flag = stop.clone();
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_io()
-        .build()?;
-    std::thread::Builder::new()
-        .name("signals".into())
-        .spawn(move || {
-            runtime.block_on(async {
-                #[cfg(unix)]
-                {
-                    use tokio::signal::unix::{SignalKind, signal};
-                    match signal(SignalKind::terminate()) {
-                        Ok(mut term) => {
-                            tokio::select! {
-                                _ = tokio::signal::ctrl_c() => {}
-                                _ = term.recv() => {}
-                            }
-                        }
-                        Err(_) => {
-                            let _ = tokio::signal::ctrl_c().await;
-                        }
-                    }
-                }
-                #[cfg(not(unix))]
-                {
-                    let _ = tokio::signal::ctrl_c().await;
-                }
-            });
-            flag.store(true, Ordering::Relaxed);
-        })?;
+    engine.on_stop_signal(move || flag.store(true, Ordering::Relaxed))?;
     Ok(stop)
 }

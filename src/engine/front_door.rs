@@ -646,6 +646,8 @@ where
         let tally = match state.counter.feed(chunk) {
             Ok(tally) => tally,
             Err(err) => {
+                // The trace shows the refused packet for what it was before the connection ends.
+                state.trace.feed(chunk, false);
                 return PumpEnd::ProtocolError {
                     from_client: matches!(direction, Direction::ToBroker),
                     reason: err.to_string(),

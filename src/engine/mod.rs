@@ -23,6 +23,7 @@ pub mod mqtt_wire;
 pub mod settings;
 pub mod snapshot;
 pub mod stats;
+pub mod stop_signal;
 pub mod template;
 pub mod trace;
 pub mod watch;

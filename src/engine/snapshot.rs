@@ -194,7 +194,7 @@ impl SnapshotBuilder {
                 self.next_second = now + Duration::from_secs(1);
             }
         }
-        let next = Snapshot {
+        let mut next = Snapshot {
             broker: self.status.clone(),
             clients,
             messages_in_per_s: self.messages_in.per_second(),
@@ -222,15 +222,31 @@ impl SnapshotBuilder {
         // thousands of device rows takes a while to compare. Only this loop writes the slot.
         let current = published.lock().unwrap_or_else(|p| p.into_inner()).clone();
         if *current != next {
+            let wake = !only_history_moved(&current, &mut next);
             *published.lock().unwrap_or_else(|p| p.into_inner()) = Arc::new(next);
-            sink.wake();
+            // The rate history shifts every second for ten minutes after any traffic; only the
+            // Plots tab draws it, and that tab repaints itself once a second while it is shown.
+            if wake {
+                sink.wake();
+            }
         }
     }
 }
 
+/// Whether `next` differs from `current` in its rate histories alone (compared without cloning
+/// the rest: `next`'s histories are swapped out for the comparison and back).
+fn only_history_moved(current: &Snapshot, next: &mut Snapshot) -> bool {
+    let history_in = std::mem::replace(&mut next.history_in, current.history_in.clone());
+    let history_out = std::mem::replace(&mut next.history_out, current.history_out.clone());
+    let rest_same = *current == *next;
+    next.history_in = history_in;
+    next.history_out = history_out;
+    rest_same
+}
+
 #[cfg(test)]
 mod tests {
-    use super::RateHistory;
+    use super::{RateHistory, Snapshot, only_history_moved};
 
     #[test]
     fn silent_histories_are_alike_and_traffic_is_a_change() {
@@ -242,5 +258,22 @@ mod tests {
         assert_ne!(quiet, busy);
         assert_ne!(busy, busier);
         assert_eq!(busy, vec![0, 0, 5].into());
+    }
+
+    #[test]
+    fn a_moving_history_alone_is_no_news_for_the_window() {
+        let current = Snapshot::default();
+        let mut next = Snapshot {
+            history_in: vec![0, 3, 1].into(),
+            ..Snapshot::default()
+        };
+        assert!(only_history_moved(&current, &mut next));
+        assert_eq!(*next.history_in, [0, 3, 1], "the history is put back");
+        let mut busier = Snapshot {
+            history_in: vec![0, 3, 1].into(),
+            messages_in_per_s: 1,
+            ..Snapshot::default()
+        };
+        assert!(!only_history_moved(&current, &mut busier));
     }
 }

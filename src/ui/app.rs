@@ -189,8 +189,10 @@ impl eframe::App for PlaygroundApp {
             let snapshot = self.engine.snapshot();
             let fleet_rate: u64 = snapshot.fleet.groups.iter().map(|g| g.rate_per_s).sum();
             tracing::info!(
-                "frames in the last 10 s: {}, frame time p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms, {} over 16.7 ms; subscriber: {} received, {}/s; devices: {}/s",
+                "frames/s: {:.1} ({} frames in the last {:.0} s), frame time p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms, {} over 16.7 ms; subscriber: {} received, {}/s; devices: {}/s",
+                report.frames_per_s(),
                 report.frames,
+                report.span.as_secs_f32(),
                 report.p50_ms,
                 report.p99_ms,
                 report.max_ms,

@@ -1,5 +1,5 @@
-//! Frame times measured in the window itself: every ten seconds the log gets the median and the
-//! 99th percentile of what each frame cost (`RUST_LOG=mqtt_playground=info` shows it).
+//! Frame times measured in the window itself: every ten seconds the log gets the frames drawn per
+//! second and the median and 99th percentile of what each frame cost (`RUST_LOG=info` shows it).
 
 use std::time::{Duration, Instant};
 
@@ -27,6 +27,8 @@ impl Default for FrameTimer {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct FrameReport {
     pub frames: usize,
+    /// The time the frames were drawn in (ten seconds or a little more: a report waits for a frame).
+    pub span: Duration,
     pub p50_ms: f32,
     pub p99_ms: f32,
     pub max_ms: f32,
@@ -43,17 +45,25 @@ impl FrameTimer {
                 self.times.push(seconds * 1000.0);
             }
         }
-        if self.since.elapsed() < REPORT_EVERY {
+        let span = self.since.elapsed();
+        if span < REPORT_EVERY {
             return None;
         }
         self.since = Instant::now();
-        let report = summarise(&mut self.times);
+        let report = summarise(&mut self.times, span);
         self.times.clear();
         report
     }
 }
 
-fn summarise(times: &mut [f32]) -> Option<FrameReport> {
+impl FrameReport {
+    /// Frames drawn per second over the report's span.
+    pub fn frames_per_s(&self) -> f32 {
+        self.frames as f32 / self.span.as_secs_f32().max(f32::EPSILON)
+    }
+}
+
+fn summarise(times: &mut [f32], span: Duration) -> Option<FrameReport> {
     if times.is_empty() {
         return None;
     }
@@ -62,6 +72,7 @@ fn summarise(times: &mut [f32]) -> Option<FrameReport> {
     let slow_ms = SLOW_FRAME.as_secs_f32() * 1000.0;
     Some(FrameReport {
         frames: times.len(),
+        span,
         p50_ms: at(0.5),
         p99_ms: at(0.99),
         max_ms: at(1.0),
@@ -76,12 +87,13 @@ mod tests {
     #[test]
     fn percentiles_of_known_frames() {
         let mut times: Vec<f32> = (1..=100).map(|i| i as f32).collect();
-        let report = summarise(&mut times).unwrap();
+        let report = summarise(&mut times, Duration::from_secs(20)).unwrap();
         assert_eq!(report.frames, 100);
         assert_eq!(report.p50_ms, 51.0);
         assert_eq!(report.p99_ms, 99.0);
         assert_eq!(report.max_ms, 100.0);
         assert_eq!(report.slow, 84, "frames over 16.7 ms");
-        assert!(summarise(&mut []).is_none());
+        assert_eq!(report.frames_per_s(), 5.0);
+        assert!(summarise(&mut [], Duration::from_secs(10)).is_none());
     }
 }

@@ -21,13 +21,12 @@ pub mod network_confirm;
 pub mod persisted;
 pub mod plots_panel;
 pub mod publish_panel;
+pub mod repaint_policy;
 pub mod settings_menu;
 pub mod topics_panel;
 pub mod trace;
 pub mod welcome;
 pub mod widgets;
-
-use std::sync::Arc;
 
 use crate::cli::Cli;
 use crate::engine::{Command, Engine};
@@ -101,8 +100,9 @@ pub fn run_window(cli: &Cli) -> anyhow::Result<()> {
             for command in startup {
                 engine.send(command)?;
             }
-            let ctx = cc.egui_ctx.clone();
-            engine.set_waker(Arc::new(move || ctx.request_repaint()));
+            // Engine news repaints at a bounded rate, one frame each; input still repaints at once.
+            engine.set_waker(repaint_policy::data_waker(cc.egui_ctx.clone()));
+            close_on_stop_signal(&engine, &cc.egui_ctx);
             let dialog_ctx = cc.egui_ctx.clone();
             let mut app = PlaygroundApp::new(engine, settings)
                 .with_file_picker(Box::new(file_dialog::NativeFilePicker::new(move || {
@@ -124,4 +124,18 @@ pub fn run_window(cli: &Cli) -> anyhow::Result<()> {
         }),
     )
     .map_err(|e| anyhow::anyhow!("could not open the window: {e}"))
+}
+
+/// Ctrl-C or SIGTERM closes the window the way its close button does, so the broker stops and the
+/// devices disconnect on the normal way out (the engine notices the signal; the window has no tokio).
+fn close_on_stop_signal(engine: &Engine, ctx: &eframe::egui::Context) {
+    let ctx = ctx.clone();
+    let hooked = engine.on_stop_signal(move || {
+        ctx.send_viewport_cmd(eframe::egui::ViewportCommand::Close);
+        // Again after the command is queued, in case a frame ran between its repaint and the queueing.
+        ctx.request_repaint();
+    });
+    if let Err(err) = hooked {
+        tracing::warn!("Ctrl-C will not close the window: {err}");
+    }
 }

@@ -138,6 +138,11 @@ impl PlotsPanel {
         };
         let incoming = line(&snapshot.history_in);
         let outgoing = line(&snapshot.history_out);
+        // The engine does not wake the window for the history's shift alone: while this plot is on
+        // screen and has traffic on it, it moves on once a second by itself.
+        if incoming.iter().chain(&outgoing).any(|p| p[1] > 0.0) {
+            ui.ctx().request_repaint_after(Duration::from_secs(1));
+        }
         // Headroom above the highest value keeps the legend off the lines.
         let highest = incoming
             .iter()
