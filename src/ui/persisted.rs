@@ -133,6 +133,10 @@ pub struct Persisted {
     pub series: Vec<SavedSeries>,
     /// The Messages tab's topic filter.
     pub log_topic_filter: String,
+    /// How the Messages tab shows payloads (auto, text, JSON, hex).
+    pub log_view_as: crate::engine::watch::ViewAs,
+    /// Whether the Messages tab follows the newest message.
+    pub log_follow: bool,
     pub theme: Theme,
     pub zoom: f32,
     pub welcome_dismissed: bool,
@@ -148,6 +152,8 @@ impl Default for Persisted {
             subscriptions: Vec::new(),
             series: Vec::new(),
             log_topic_filter: String::new(),
+            log_view_as: Default::default(),
+            log_follow: true,
             theme: Theme::System,
             zoom: 1.0,
             welcome_dismissed: false,
@@ -164,6 +170,8 @@ mod key {
     pub const SUBSCRIPTIONS: &str = "mqtt-playground/subscriptions";
     pub const SERIES: &str = "mqtt-playground/series";
     pub const LOG_TOPIC_FILTER: &str = "mqtt-playground/log_topic_filter";
+    pub const LOG_VIEW_AS: &str = "mqtt-playground/log_view_as";
+    pub const LOG_FOLLOW: &str = "mqtt-playground/log_follow";
     pub const THEME: &str = "mqtt-playground/theme";
     pub const ZOOM: &str = "mqtt-playground/zoom";
     pub const WELCOME_DISMISSED: &str = "mqtt-playground/welcome_dismissed";
@@ -225,6 +233,8 @@ impl Persisted {
                 .read_checked(key::SERIES, |s: &Vec<SavedSeries>| s.len() <= MAX_SERIES)
                 .unwrap_or_default(),
             log_topic_filter: reader.read(key::LOG_TOPIC_FILTER).unwrap_or_default(),
+            log_view_as: reader.read(key::LOG_VIEW_AS).unwrap_or_default(),
+            log_follow: reader.read(key::LOG_FOLLOW).unwrap_or(defaults.log_follow),
             theme: reader.read(key::THEME).unwrap_or_default(),
             zoom: reader
                 .read_checked(key::ZOOM, |z: &f32| ZOOM_RANGE.contains(z))
@@ -253,6 +263,8 @@ impl Persisted {
         eframe::set_value(storage, key::SUBSCRIPTIONS, &self.subscriptions);
         eframe::set_value(storage, key::SERIES, &self.series);
         eframe::set_value(storage, key::LOG_TOPIC_FILTER, &self.log_topic_filter);
+        eframe::set_value(storage, key::LOG_VIEW_AS, &self.log_view_as);
+        eframe::set_value(storage, key::LOG_FOLLOW, &self.log_follow);
         eframe::set_value(storage, key::THEME, &self.theme);
         eframe::set_value(storage, key::ZOOM, &self.zoom);
         eframe::set_value(storage, key::WELCOME_DISMISSED, &self.welcome_dismissed);
@@ -314,6 +326,8 @@ mod tests {
                 field: Some("temperature".into()),
             }],
             log_topic_filter: "building/#".into(),
+            log_view_as: crate::engine::watch::ViewAs::Hex,
+            log_follow: false,
             theme: Theme::Light,
             zoom: 1.25,
             welcome_dismissed: true,

@@ -26,6 +26,8 @@ impl PlaygroundApp {
         if !saved.log_topic_filter.is_empty() {
             self.messages.set_topic_filter(&saved.log_topic_filter);
         }
+        self.messages
+            .set_display_choices(saved.log_view_as, saved.log_follow);
         // Subscribing would connect the app's subscriber now; they wait for the first look at a watch tab.
         self.saved_subscriptions = Some(
             saved
@@ -84,6 +86,8 @@ impl PlaygroundApp {
             subscriptions,
             series,
             log_topic_filter: self.messages.topic_filter_text().to_owned(),
+            log_view_as: self.messages.display_choices().0,
+            log_follow: self.messages.display_choices().1,
             theme: self.theme,
             zoom: ctx.zoom_factor(),
             welcome_dismissed: self.welcome.dismissed,
@@ -112,6 +116,8 @@ impl PlaygroundApp {
         self.tab = Tab::Clients;
         self.devices.scenario_path = None;
         self.messages.set_topic_filter("");
+        self.messages
+            .set_display_choices(defaults.log_view_as, defaults.log_follow);
         let subscribed = self.engine.snapshot().monitor.subscriptions.clone();
         for (filter, _) in &subscribed {
             if filter != "#" {

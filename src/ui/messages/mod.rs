@@ -131,6 +131,18 @@ impl MessagesPanel {
         &self.topic_filter_text
     }
 
+    /// How payloads are shown and whether the list follows the newest message (remembered between runs).
+    pub fn display_choices(&self) -> (ViewAs, bool) {
+        (self.view_as, self.follow)
+    }
+
+    pub fn set_display_choices(&mut self, view_as: ViewAs, follow: bool) {
+        self.view_as = view_as;
+        self.follow = follow;
+        // Rows were formatted for the old view.
+        self.rows.clear();
+    }
+
     /// How many messages the filters let through (as of the last update).
     pub fn shown_count(&self) -> usize {
         self.view.len()
