@@ -277,18 +277,8 @@ fn how_to_raise(suggestion: u64, hard: u64) -> String {
     }
 }
 
-/// 1234567 → "1,234,567", the way the messages show counts.
-pub fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
+/// Counts in messages are written the way the window shows them.
+pub use super::display_text::thousands;
 
 #[cfg(test)]
 mod tests {

@@ -54,15 +54,7 @@ pub fn bytes(n: u64) -> String {
 
 /// Thousands separated by commas, readable on a projector: "12,345".
 pub fn count(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
+    crate::engine::display_text::thousands(n)
 }
 
 #[cfg(test)]
