@@ -34,6 +34,12 @@ pub struct Cli {
     /// Open the window on this tab (the watching tabs start the app's subscriber on `#`).
     #[arg(long, value_enum, value_name = "TAB")]
     pub tab: Option<crate::ui::app::Tab>,
+    /// Open the Trace tab on this client (by its own client id) and record its packets from the start.
+    #[arg(long, value_name = "CLIENT_ID")]
+    pub trace_client: Option<String>,
+    /// Record every client's packets from the start (what the Flow map draws).
+    #[arg(long)]
+    pub trace_all: bool,
 }
 
 #[derive(Debug, Subcommand)]

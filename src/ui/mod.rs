@@ -47,6 +47,8 @@ pub fn run_window(cli: &Cli) -> anyhow::Result<()> {
     let engine = Engine::start()?;
     let scenario_path = cli.scenario.clone();
     let start_tab = cli.tab;
+    let trace_client = cli.trace_client.clone();
+    let trace_all = cli.trace_all;
     let no_broker = cli.no_broker;
     let flags = cli.broker.clone();
     // A scenario file that opens the broker to the network asks first (the file may not be the
@@ -91,6 +93,11 @@ pub fn run_window(cli: &Cli) -> anyhow::Result<()> {
                 startup.push(Command::StartBroker(settings.clone()));
             }
             startup.extend(scenario_fleet.take());
+            if trace_all {
+                startup.push(Command::Trace(crate::engine::trace::TraceCommand::WatchAll(
+                    true,
+                )));
+            }
             let mut question = network_confirm::NetworkConfirm::default();
             let startup = if ask_first {
                 question.hold_if_opening(startup)
@@ -110,7 +117,7 @@ pub fn run_window(cli: &Cli) -> anyhow::Result<()> {
                 })))
                 .with_network_question(question)
                 .restore(&saved, &cc.egui_ctx);
-            if scenario_path.is_some() || start_tab.is_some() {
+            if scenario_path.is_some() || start_tab.is_some() || trace_client.is_some() {
                 app = app.with_welcome(false);
             }
             if let Some(path) = scenario_path {
@@ -119,6 +126,10 @@ pub fn run_window(cli: &Cli) -> anyhow::Result<()> {
             }
             if let Some(tab) = start_tab {
                 app = app.with_tab(tab);
+            }
+            if let Some(client) = &trace_client {
+                app.trace_mut().show_client(client);
+                app = app.with_tab(app::Tab::Trace);
             }
             Ok(Box::new(app))
         }),
