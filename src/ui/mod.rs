@@ -94,9 +94,9 @@ pub fn run_window(cli: &Cli) -> anyhow::Result<()> {
             }
             startup.extend(scenario_fleet.take());
             if trace_all {
-                startup.push(Command::Trace(crate::engine::trace::TraceCommand::WatchAll(
-                    true,
-                )));
+                startup.push(Command::Trace(
+                    crate::engine::trace::TraceCommand::WatchAll(true),
+                ));
             }
             let mut question = network_confirm::NetworkConfirm::default();
             let startup = if ask_first {
