@@ -142,6 +142,15 @@ fn window_closes_on(signal: &str) {
     started.0.push(window);
     let lines = log_lines(&mut started.0[1]);
     wait_for_line(&lines, "first frame");
+    // The first frame can come before the broker listens: it starts on the engine's own time.
+    let deadline = Instant::now() + PATIENCE;
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            Instant::now() < deadline,
+            "the window's broker never listened on {port}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
 
     let (_watcher, mut connection) = v4_client(
         ([127, 0, 0, 1], port).into(),

@@ -17,6 +17,9 @@ use super::spec::MqttVersion;
 const MAX_PACKET: usize = 16 * 1024 * 1024 + 1024;
 /// How many publishes may wait in a device's client before further ones are skipped.
 const REQUEST_QUEUE: usize = 64;
+/// How long a stopping device keeps reading for acknowledgements of what it sent before its DISCONNECT
+/// (shorter than the device's own wait for the goodbye).
+const ACKS_AFTER_DISCONNECT: Duration = Duration::from_secs(2);
 /// How long a connection attempt may take; generous, since a thousand devices connect at once.
 const CONNECT_TIMEOUT_S: u64 = 30;
 
@@ -189,7 +192,10 @@ fn network_options() -> rumqttc::NetworkOptions {
 enum Step {
     Nothing,
     Connected,
-    Sent,
+    /// A PUBLISH went out; QoS 1 and 2 ones (with a packet id) wait for the broker's acknowledgement.
+    Sent {
+        awaits_ack: bool,
+    },
     Acknowledged,
     Closed,
     Lost(String),
@@ -205,7 +211,9 @@ impl StepSource for rumqttc::EventLoop {
         use rumqttc::{Event, Outgoing, Packet};
         match self.poll().await {
             Ok(Event::Incoming(Packet::ConnAck(_))) => Step::Connected,
-            Ok(Event::Outgoing(Outgoing::Publish(_))) => Step::Sent,
+            Ok(Event::Outgoing(Outgoing::Publish(pkid))) => Step::Sent {
+                awaits_ack: pkid != 0,
+            },
             Ok(Event::Incoming(Packet::PubAck(_) | Packet::PubComp(_))) => Step::Acknowledged,
             Ok(Event::Outgoing(Outgoing::Disconnect)) => Step::Closed,
             Ok(_) => Step::Nothing,
@@ -221,7 +229,9 @@ impl StepSource for rumqttc::v5::EventLoop {
         use rumqttc::v5::mqttbytes::v5::Packet;
         match self.poll().await {
             Ok(Event::Incoming(Packet::ConnAck(_))) => Step::Connected,
-            Ok(Event::Outgoing(Outgoing::Publish(_))) => Step::Sent,
+            Ok(Event::Outgoing(Outgoing::Publish(pkid))) => Step::Sent {
+                awaits_ack: pkid != 0,
+            },
             Ok(Event::Incoming(Packet::PubAck(_) | Packet::PubComp(_))) => Step::Acknowledged,
             Ok(Event::Outgoing(Outgoing::Disconnect)) => Step::Closed,
             Ok(_) => Step::Nothing,
@@ -236,14 +246,42 @@ async fn drive(
     counters: Arc<GroupCounters>,
     links: mpsc::Sender<Link>,
 ) {
-    while report(source.next_step().await, &counters, &links).await {}
+    let mut awaiting_acks: u64 = 0;
+    loop {
+        let step = source.next_step().await;
+        match step {
+            Step::Sent { awaits_ack: true } => awaiting_acks += 1,
+            Step::Acknowledged => awaiting_acks = awaiting_acks.saturating_sub(1),
+            _ => {}
+        }
+        if matches!(step, Step::Closed) && awaiting_acks > 0 {
+            // The broker acknowledges what came before the DISCONNECT before it closes: a clean stop
+            // counts those acknowledgements instead of leaving them unread.
+            let _ = tokio::time::timeout(ACKS_AFTER_DISCONNECT, async {
+                while awaiting_acks > 0 {
+                    match source.next_step().await {
+                        Step::Acknowledged => {
+                            awaiting_acks -= 1;
+                            counters.acknowledged.fetch_add(1, Ordering::Relaxed);
+                        }
+                        Step::Lost(_) | Step::Closed => break,
+                        _ => {}
+                    }
+                }
+            })
+            .await;
+        }
+        if !report(step, &counters, &links).await {
+            break;
+        }
+    }
 }
 
 /// Counts a step and tells the device about connection changes; false ends the driver.
 async fn report(step: Step, counters: &GroupCounters, links: &mpsc::Sender<Link>) -> bool {
     match step {
         Step::Nothing => true,
-        Step::Sent => {
+        Step::Sent { .. } => {
             counters.sent.fetch_add(1, Ordering::Relaxed);
             true
         }
