@@ -612,26 +612,9 @@ fn serve_record_writes_json_lines_and_stops_cleanly_on_sigterm() {
     }
     drop(publisher);
 
-    let killed = Process::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .expect("kill runs");
-    assert!(killed.success());
-    let deadline = Instant::now() + PATIENCE;
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("serve can be waited for") {
-            break status;
-        }
-        assert!(Instant::now() < deadline, "serve did not stop on SIGTERM");
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    assert!(status.success(), "serve exits cleanly: {status:?}");
+    common::stop_with_sigterm(&mut child);
 
-    let text = std::fs::read_to_string(&file).unwrap();
-    let records: Vec<serde_json::Value> = text
-        .lines()
-        .map(|line| serde_json::from_str(line).expect("each line is JSON"))
-        .collect();
+    let records = common::read_json_lines(&file);
     let topics: Vec<&str> = records.iter().filter_map(|r| r["topic"].as_str()).collect();
     assert_eq!(topics, vec!["rec/0", "rec/1", "rec/2"]);
     assert_eq!(records[2]["payload"], "value 2");

@@ -362,26 +362,9 @@ fn serve_trace_writes_every_packet_as_json_lines() {
         std::thread::sleep(Duration::from_millis(50));
     }
     drop(driver);
-    let killed = Process::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .expect("kill runs");
-    assert!(killed.success());
-    let deadline = Instant::now() + PATIENCE;
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("serve can be waited for") {
-            break status;
-        }
-        assert!(Instant::now() < deadline, "serve did not stop on SIGTERM");
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    assert!(status.success(), "serve exits cleanly: {status:?}");
+    common::stop_with_sigterm(&mut child);
 
-    let text = std::fs::read_to_string(&file).unwrap();
-    let records: Vec<serde_json::Value> = text
-        .lines()
-        .map(|line| serde_json::from_str(line).expect("each line is JSON"))
-        .collect();
+    let records = common::read_json_lines(&file);
     for record in &records {
         for key in ["time", "client", "direction", "packet"] {
             assert!(record.get(key).is_some(), "{key} missing in {record}");

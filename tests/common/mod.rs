@@ -283,3 +283,33 @@ impl Broker {
         Self { engine, info }
     }
 }
+
+/// Sends SIGTERM to a `serve` (or window) process and asserts it exits cleanly within `PATIENCE`.
+pub fn stop_with_sigterm(child: &mut std::process::Child) {
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(killed.success());
+    let deadline = Instant::now() + PATIENCE;
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("the process can be waited for") {
+            break status;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the process did not stop on SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "the process exits cleanly: {status:?}");
+}
+
+/// A JSON Lines file read back, one value per line (each line must be JSON).
+pub fn read_json_lines(path: &std::path::Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(path)
+        .expect("the file can be read")
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("each line is JSON"))
+        .collect()
+}
