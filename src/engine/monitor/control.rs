@@ -442,8 +442,11 @@ impl Monitor {
             ));
         }
         let recorder = Recorder::create(&path)?;
-        self.order(Control::Record(Some(recorder), oneshot::channel().0))
-            .await?;
+        // Waits until the ingest task holds the recorder, so a second start right after this one
+        // already sees it recording.
+        let (answer, taken) = oneshot::channel();
+        self.order(Control::Record(Some(recorder), answer)).await?;
+        taken.await.map_err(|_| MonitorError::Gone)?;
         if !self.active {
             self.activate();
         }
