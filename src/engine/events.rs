@@ -69,6 +69,14 @@ pub enum Event {
         /// True when sign-ins from there are now answered slowly.
         slowed: bool,
     },
+    /// A learner finished a course step (the check saw them do it).
+    StepCompleted {
+        learner: String,
+        client_id: String,
+        /// The step's place in the course, from 0.
+        step: usize,
+        title: String,
+    },
 }
 
 impl Event {
@@ -142,6 +150,23 @@ impl Event {
                     ""
                 };
                 format!("{wrong_total} wrong passwords from {ip}{pace}")
+            }
+            Event::StepCompleted {
+                learner,
+                client_id,
+                step,
+                title,
+            } => {
+                let by = if learner == client_id {
+                    String::new()
+                } else {
+                    format!(" (client \"{}\")", shown_id(client_id))
+                };
+                format!(
+                    "{} completed step {}: {title}{by}",
+                    display_text::clipped(learner, id_chars),
+                    step + 1
+                )
             }
         };
         display_text::escaped(&text).into_owned()

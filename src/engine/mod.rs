@@ -9,6 +9,7 @@ pub mod client_packet_rules;
 pub mod clients;
 pub mod connect_info;
 pub mod connection_cap;
+pub mod course;
 pub mod diagnostics;
 pub mod display_text;
 pub mod events;
@@ -63,6 +64,8 @@ pub enum Command {
     Monitor(monitor::MonitorCommand),
     /// The protocol trace: which clients to decode, clear, export, the `serve --trace` file.
     Trace(trace::TraceCommand),
+    /// The workshop course: open, close, skip a step, reset progress.
+    Course(course::CourseCommand),
 }
 
 /// The engine's answer to a command sent with [`Engine::call`].
@@ -105,6 +108,7 @@ pub struct Engine {
     snapshot: Arc<Mutex<Arc<Snapshot>>>,
     log: monitor::LogAccess,
     trace: trace::TraceAccess,
+    course: course::CourseAccess,
 }
 
 impl Engine {
@@ -121,6 +125,7 @@ impl Engine {
         let snapshot = Arc::new(Mutex::new(Arc::new(Snapshot::default())));
         let log = monitor::LogAccess::default();
         let trace = trace::TraceAccess::default();
+        let course = course::CourseAccess::default();
         runtime.spawn(run(
             command_rx,
             sink.clone(),
@@ -136,6 +141,7 @@ impl Engine {
             snapshot,
             log,
             trace,
+            course,
         })
     }
 
@@ -202,6 +208,11 @@ impl Engine {
     /// The protocol trace's records, read-only.
     pub fn trace(&self) -> &trace::TraceAccess {
         &self.trace
+    }
+
+    /// The workshop course and every learner's progress, read-only.
+    pub fn course(&self) -> &course::CourseAccess {
+        &self.course
     }
 
     /// Events, oldest first.
@@ -347,6 +358,9 @@ impl EngineLoop {
                     Err(err) => self.reject(format!("the trace command failed: {err}")),
                 }
             }
+            Command::Course(command) => self.reject(format!(
+                "courses are not available in this build yet ({command:?})"
+            )),
             Command::Fleet(command) => {
                 // A group is refused up front when it would not fit next to who is connected now.
                 self.fleet
