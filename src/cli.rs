@@ -40,6 +40,20 @@ pub struct Cli {
     /// Record every client's packets from the start (what the Flow map draws).
     #[arg(long)]
     pub trace_all: bool,
+    /// Open the window on the Course tab with this course file (TOML) running; `builtin` is the
+    /// built-in course "MQTT in 12 steps".
+    #[arg(long, value_name = "FILE")]
+    pub course: Option<std::path::PathBuf>,
+}
+
+/// The command that opens `--course FILE`: the word `builtin` is the built-in course, anything else a file.
+pub fn course_open_command(file: &std::path::Path) -> crate::engine::course::CourseCommand {
+    use crate::engine::course::CourseCommand;
+    if file.as_os_str() == "builtin" {
+        CourseCommand::OpenBuiltIn
+    } else {
+        CourseCommand::Open(file.to_owned())
+    }
 }
 
 #[derive(Debug, Subcommand)]

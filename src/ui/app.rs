@@ -8,6 +8,7 @@ use super::activity::Activity;
 use super::broker_panel::BrokerPanel;
 use super::clients_panel;
 use super::connect_card::ConnectCard;
+use super::course::CoursePanel;
 use super::devices::DevicesPanel;
 use super::file_dialog::{FilePicker, FilePurpose, PresetFilePicker};
 use super::flow_map::FlowMapPanel;
@@ -32,10 +33,11 @@ pub enum Tab {
     Publish,
     Trace,
     Map,
+    Course,
 }
 
 impl Tab {
-    pub const ALL: [Tab; 8] = [
+    pub const ALL: [Tab; 9] = [
         Tab::Clients,
         Tab::Devices,
         Tab::Messages,
@@ -44,6 +46,7 @@ impl Tab {
         Tab::Publish,
         Tab::Trace,
         Tab::Map,
+        Tab::Course,
     ];
 
     pub fn label(self) -> &'static str {
@@ -56,6 +59,7 @@ impl Tab {
             Tab::Publish => "Publish",
             Tab::Trace => "Trace",
             Tab::Map => "Flow map",
+            Tab::Course => "Course",
         }
     }
 }
@@ -73,6 +77,7 @@ pub struct PlaygroundApp {
     publish: PublishPanel,
     trace: TracePanel,
     flow_map: FlowMapPanel,
+    course: CoursePanel,
     tab: Tab,
     /// Which side parts are unfolded (kept across runs with the rest of the window's state).
     panels: super::layout::PanelsShown,
@@ -111,6 +116,7 @@ impl PlaygroundApp {
             publish: PublishPanel::default(),
             trace: TracePanel::default(),
             flow_map: FlowMapPanel::default(),
+            course: CoursePanel::default(),
             tab: Tab::Clients,
             panels: Default::default(),
             files: Box::new(PresetFilePicker::default()),
@@ -164,6 +170,11 @@ impl PlaygroundApp {
         &mut self.trace
     }
 
+    /// The Course tab (whose progress and which step it shows), for the `--course` flag and tests.
+    pub fn course_mut(&mut self) -> &mut CoursePanel {
+        &mut self.course
+    }
+
     /// Where the Devices panel keeps the scenario it last opened or saved.
     pub fn devices_mut(&mut self) -> &mut DevicesPanel {
         &mut self.devices
@@ -214,6 +225,11 @@ impl eframe::App for PlaygroundApp {
         let events: Vec<_> = std::iter::from_fn(|| self.engine.events().try_next()).collect();
         // Read after the events, so it lists at least the devices they speak of.
         let snapshot = self.engine.snapshot();
+        for event in &events {
+            if let crate::engine::events::Event::CommandRejected(why) = event {
+                self.course.command_rejected(why);
+            }
+        }
         if let Some(again) = self.activity.record_all(events, &snapshot.fleet) {
             ui.ctx().request_repaint_after(again);
         }
@@ -321,11 +337,22 @@ impl eframe::App for PlaygroundApp {
                         self.trace.show_client(&client);
                     }
                 }
+                Tab::Course => {
+                    let out = self.course.ui(ui, &snapshot, self.engine.course());
+                    commands.extend(out.commands);
+                    file_requests.extend(out.files);
+                    copied = copied.take().or(out.copied);
+                }
             }
         });
         self.shell_windows(ui.ctx(), &snapshot, &mut commands);
         while let Some((purpose, path)) = self.files.next_answer() {
-            let Some(path) = path else { continue };
+            let Some(path) = path else {
+                if purpose == FilePurpose::OpenCourse {
+                    self.course.file_cancelled();
+                }
+                continue;
+            };
             match purpose {
                 FilePurpose::OpenScenario | FilePurpose::SaveScenario => {
                     self.devices.file_chosen(
@@ -340,6 +367,7 @@ impl eframe::App for PlaygroundApp {
                     commands.extend(self.messages.file_chosen(purpose, &path));
                 }
                 FilePurpose::ExportTrace => commands.extend(self.trace.file_chosen(&path)),
+                FilePurpose::OpenCourse => commands.extend(self.course.file_chosen(&path)),
             }
         }
         for purpose in file_requests {

@@ -15,6 +15,8 @@ pub enum FilePurpose {
     OpenRecording,
     /// Save a client's packet trace as JSON Lines.
     ExportTrace,
+    /// Open a course file (TOML) in the Course tab.
+    OpenCourse,
 }
 
 impl FilePurpose {
@@ -32,6 +34,7 @@ impl FilePurpose {
             Self::ExportLog => "Export the message log",
             Self::OpenRecording => "Open a recorded message log",
             Self::ExportTrace => "Export the packet trace",
+            Self::OpenCourse => "Open a course",
         }
     }
 
@@ -41,6 +44,7 @@ impl FilePurpose {
             Self::ExportLog => &[("JSON Lines", &["jsonl"]), ("CSV", &["csv"])],
             Self::OpenRecording => &[("JSON Lines", &["jsonl", "json", "txt"])],
             Self::ExportTrace => &[("JSON Lines", &["jsonl"])],
+            Self::OpenCourse => &[("Course (TOML)", &["toml"])],
         }
     }
 

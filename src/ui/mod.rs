@@ -5,6 +5,7 @@ pub mod app;
 pub mod broker_panel;
 pub mod clients_panel;
 pub mod connect_card;
+pub mod course;
 pub mod device_activity;
 pub mod devices;
 pub mod diagnostics;
@@ -49,6 +50,7 @@ pub fn run_window(cli: &Cli) -> anyhow::Result<()> {
     let start_tab = cli.tab;
     let trace_client = cli.trace_client.clone();
     let trace_all = cli.trace_all;
+    let course = cli.course.as_deref().map(crate::cli::course_open_command);
     let no_broker = cli.no_broker;
     let flags = cli.broker.clone();
     // A scenario file that opens the broker to the network asks first (the file may not be the
@@ -98,6 +100,8 @@ pub fn run_window(cli: &Cli) -> anyhow::Result<()> {
                     crate::engine::trace::TraceCommand::WatchAll(true),
                 ));
             }
+            // After the broker's start, so the course's snippets have an address to fill in.
+            startup.extend(course.clone().map(Command::Course));
             let mut question = network_confirm::NetworkConfirm::default();
             let startup = if ask_first {
                 question.hold_if_opening(startup)
@@ -117,12 +121,20 @@ pub fn run_window(cli: &Cli) -> anyhow::Result<()> {
                 })))
                 .with_network_question(question)
                 .restore(&saved, &cc.egui_ctx);
-            if scenario_path.is_some() || start_tab.is_some() || trace_client.is_some() {
+            if scenario_path.is_some()
+                || start_tab.is_some()
+                || trace_client.is_some()
+                || course.is_some()
+            {
                 app = app.with_welcome(false);
             }
             if let Some(path) = scenario_path {
                 app.devices_mut().scenario_path = Some(path);
                 app = app.with_tab(app::Tab::Devices);
+            }
+            if course.is_some() {
+                app.course_mut().expect_answer();
+                app = app.with_tab(app::Tab::Course);
             }
             if let Some(tab) = start_tab {
                 app = app.with_tab(tab);

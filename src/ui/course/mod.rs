@@ -1,0 +1,355 @@
+//! The Course tab: start a course, follow its steps with snippets filled for this broker, and watch
+//! the class's progress in the roster. It draws the engine's course snapshot and sends course commands.
+
+mod address;
+mod marks;
+mod open;
+mod roster;
+mod status;
+mod step_detail;
+mod steps;
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use eframe::egui::{self, RichText};
+
+pub use address::STAND_IN_USER;
+pub use marks::Mark;
+pub use roster::RosterSort;
+
+use super::file_dialog::FilePurpose;
+use crate::engine::course::{CourseAccess, CourseCommand, CourseSnapshot, LearnerKey};
+use crate::engine::display_text::{self, INLINE_CHARS};
+use crate::engine::{Command, Snapshot};
+use crate::ui::widgets::WARN;
+
+/// The two faces of an open course.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CourseView {
+    /// The steps and the chosen one's detail.
+    #[default]
+    Steps,
+    /// The instructor's table of every learner.
+    Roster,
+}
+
+/// What the panel asks of the app this frame.
+#[derive(Default)]
+pub struct CourseOutput {
+    pub commands: Vec<Command>,
+    pub files: Vec<FilePurpose>,
+    /// "copied: …" for the Activity list.
+    pub copied: Option<String>,
+}
+
+/// A destructive button waiting for its "yes".
+#[derive(Debug, Clone, PartialEq)]
+enum Confirm {
+    /// Reset one learner's progress, or everyone's (`None`).
+    Reset(Option<String>),
+    Close,
+}
+
+/// The Course tab's state.
+#[derive(Default)]
+pub struct CoursePanel {
+    view: CourseView,
+    /// The step the user clicked; until then, the learner's current step.
+    chosen_step: Option<usize>,
+    /// Whose progress is shown: `Some` once the user picked (`Some(None)` is the whole class).
+    chosen_learner: Option<Option<String>>,
+    /// An open or a file was asked for and no answer came yet.
+    waiting: bool,
+    /// Why the last open was refused.
+    problem: Option<String>,
+    confirm: Option<Confirm>,
+    roster: roster::Roster,
+    address: address::SnippetAddress,
+    /// A fixed clock for "last activity" (pixel snapshots); the real one when `None`.
+    fixed_now: Option<SystemTime>,
+}
+
+impl CoursePanel {
+    /// Shows the steps or the roster.
+    pub fn set_view(&mut self, view: CourseView) {
+        self.view = view;
+    }
+
+    pub fn view(&self) -> CourseView {
+        self.view
+    }
+
+    /// Shows this learner's progress (`None`: the whole class's).
+    pub fn select_learner(&mut self, learner: Option<&str>) {
+        self.chosen_learner = Some(learner.map(str::to_owned));
+        self.chosen_step = None;
+    }
+
+    /// Shows this step's detail (from 0).
+    pub fn select_step(&mut self, step: usize) {
+        self.chosen_step = Some(step);
+    }
+
+    /// Counts "last activity" from this moment instead of the clock (for pixel snapshots).
+    pub fn with_fixed_now(mut self, now: SystemTime) -> Self {
+        self.fixed_now = Some(now);
+        self
+    }
+
+    /// An open was sent from elsewhere (the `--course` flag): its refusal shows on the card.
+    pub fn expect_answer(&mut self) {
+        self.waiting = true;
+        self.problem = None;
+    }
+
+    /// The engine refused a command; shown on the card when it answers an open from here.
+    pub fn command_rejected(&mut self, why: &str) {
+        if std::mem::take(&mut self.waiting) {
+            self.problem = Some(display_text::escaped(why).into_owned());
+        }
+    }
+
+    /// The course file was chosen.
+    pub fn file_chosen(&mut self, path: &Path) -> Vec<Command> {
+        self.expect_answer();
+        vec![Command::Course(CourseCommand::Open(path.to_owned()))]
+    }
+
+    /// The file dialog was cancelled.
+    pub fn file_cancelled(&mut self) {
+        self.waiting = false;
+    }
+
+    /// The learner whose progress is shown (`None`: the whole class), as of `course`.
+    pub fn shown_learner(&self, course: &CourseSnapshot) -> Option<String> {
+        match &self.chosen_learner {
+            Some(Some(name)) if course.learners.iter().any(|l| &l.learner == name) => {
+                Some(name.clone())
+            }
+            Some(_) => None,
+            // A learner alone at their laptop sees their own ticks.
+            None if course.learners.len() == 1 => Some(course.learners[0].learner.clone()),
+            None => None,
+        }
+    }
+
+    /// Draws the tab.
+    pub fn ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        snapshot: &Snapshot,
+        course: &CourseAccess,
+    ) -> CourseOutput {
+        let mut out = CourseOutput::default();
+        let state = course.snapshot();
+        let Some(overview) = state.course.clone() else {
+            self.confirm = None;
+            match open::open_card_ui(ui, self.waiting, self.problem.as_deref()) {
+                Some(open::OpenChoice::BuiltIn) => {
+                    self.expect_answer();
+                    out.commands
+                        .push(Command::Course(CourseCommand::OpenBuiltIn));
+                }
+                Some(open::OpenChoice::File) => {
+                    self.waiting = true;
+                    self.problem = None;
+                    out.files.push(FilePurpose::OpenCourse);
+                }
+                None => {}
+            }
+            return out;
+        };
+        if self.waiting || self.problem.is_some() {
+            // A course is running now: whatever was asked for got its answer.
+            self.waiting = false;
+            self.problem = None;
+            self.chosen_step = None;
+        }
+        let shown = self.shown_learner(&state);
+        let learner = shown
+            .as_deref()
+            .and_then(|name| state.learners.iter().find(|l| l.learner == name));
+        self.toolbar(ui, &state, &overview.title, shown.as_deref(), &mut out);
+        let values = self.address.placeholders(
+            snapshot,
+            learner
+                .filter(|l| l.key == LearnerKey::UserName)
+                .map(|l| l.learner.as_str()),
+        );
+        match self.view {
+            CourseView::Roster => {
+                let hint = values.as_ref().map(|v| format!("{}:{}", v.host, v.port));
+                let now = self.fixed_now.unwrap_or_else(SystemTime::now);
+                if let Some(picked) = self.roster.ui(
+                    ui,
+                    &state,
+                    &overview,
+                    shown.as_deref(),
+                    hint.as_deref(),
+                    now,
+                ) {
+                    // From "who is stuck" straight to what they are stuck on.
+                    self.select_learner(Some(&picked));
+                    self.view = CourseView::Steps;
+                }
+            }
+            CourseView::Steps => {
+                if overview.steps.is_empty() {
+                    ui.label("This course has no steps.");
+                    return out;
+                }
+                let last = overview.steps.len() - 1;
+                let step = self
+                    .chosen_step
+                    .unwrap_or_else(|| match learner {
+                        Some(l) => {
+                            marks::current_step(l, overview.steps.len(), &state.skipped_for_all)
+                        }
+                        None => 0,
+                    })
+                    .min(last);
+                egui::Panel::left("course-step-list")
+                    .resizable(true)
+                    .default_size(300.0)
+                    .show(ui, |ui| {
+                        if let Some(clicked) = steps::steps_ui(ui, &overview, &state, learner, step)
+                        {
+                            self.chosen_step = Some(clicked);
+                        }
+                    });
+                egui::ScrollArea::vertical()
+                    .id_salt("course-step-detail")
+                    .auto_shrink([false, false])
+                    .show(ui, |ui| {
+                        ui.add_space(4.0);
+                        let detail = step_detail::detail_ui(
+                            ui,
+                            &state,
+                            (step, overview.steps.len()),
+                            &overview.steps[step],
+                            learner,
+                            values.as_ref(),
+                        );
+                        out.commands.extend(detail.command.map(Command::Course));
+                        out.copied = detail.copied;
+                    });
+            }
+        }
+        out
+    }
+
+    /// Title, Steps/Roster, whose progress, Reset and Close (each with a confirm).
+    fn toolbar(
+        &mut self,
+        ui: &mut egui::Ui,
+        state: &Arc<CourseSnapshot>,
+        title: &str,
+        shown: Option<&str>,
+        out: &mut CourseOutput,
+    ) {
+        ui.horizontal_wrapped(|ui| {
+            ui.heading(title);
+            ui.separator();
+            ui.selectable_value(&mut self.view, CourseView::Steps, "Steps");
+            ui.selectable_value(&mut self.view, CourseView::Roster, "Class roster");
+            ui.separator();
+            self.learner_picker(ui, state, shown);
+            ui.separator();
+            let reset = match shown {
+                Some(name) => format!(
+                    "Reset {}'s progress…",
+                    display_text::clipped(name, INLINE_CHARS)
+                ),
+                None => "Reset everyone's progress…".to_owned(),
+            };
+            if ui.button(reset).clicked() {
+                self.confirm = Some(Confirm::Reset(shown.map(str::to_owned)));
+            }
+            if ui.button("Close course…").clicked() {
+                self.confirm = Some(Confirm::Close);
+            }
+        });
+        if let Some(confirm) = self.confirm.clone() {
+            ui.horizontal_wrapped(|ui| {
+                let (question, yes, command) = match &confirm {
+                    Confirm::Reset(Some(name)) => (
+                        format!(
+                            "Forget every step {} has done or skipped?",
+                            display_text::clipped(name, INLINE_CHARS)
+                        ),
+                        "Yes, reset",
+                        CourseCommand::Reset {
+                            learner: Some(name.clone()),
+                        },
+                    ),
+                    Confirm::Reset(None) => (
+                        "Forget every learner's progress?".to_owned(),
+                        "Yes, reset everyone",
+                        CourseCommand::Reset { learner: None },
+                    ),
+                    Confirm::Close => (
+                        "Close the course? Everyone's progress is forgotten.".to_owned(),
+                        "Yes, close",
+                        CourseCommand::Close,
+                    ),
+                };
+                ui.label(RichText::new(question).color(WARN).strong());
+                if ui.button(yes).clicked() {
+                    out.commands.push(Command::Course(command));
+                    self.confirm = None;
+                    self.chosen_step = None;
+                }
+                if ui.button("Cancel").clicked() {
+                    self.confirm = None;
+                }
+            });
+        }
+        ui.separator();
+    }
+
+    /// "Progress of: Whole class / student01 / …"; only the rows in view are laid out when open.
+    fn learner_picker(&mut self, ui: &mut egui::Ui, state: &CourseSnapshot, shown: Option<&str>) {
+        let label = ui.label("Progress of");
+        let selected_text = match shown {
+            Some(name) => display_text::clipped(name, 40).into_owned(),
+            None => "Whole class".to_owned(),
+        };
+        let mut picked: Option<Option<String>> = None;
+        egui::ComboBox::from_id_salt("course-learner")
+            .selected_text(selected_text)
+            .height(400.0)
+            .show_ui(ui, |ui| {
+                if ui
+                    .selectable_label(shown.is_none(), "Whole class")
+                    .clicked()
+                {
+                    picked = Some(None);
+                }
+                let row_height = ui.text_style_height(&egui::TextStyle::Button) + 4.0;
+                egui::ScrollArea::vertical()
+                    .id_salt("course-learner-rows")
+                    .max_height(360.0)
+                    .show_rows(ui, row_height, state.learners.len(), |ui, rows| {
+                        for learner in &state.learners[rows] {
+                            let on = shown == Some(learner.learner.as_str());
+                            let text = format!(
+                                "{}  ({}/{})",
+                                display_text::clipped(&learner.learner, INLINE_CHARS),
+                                learner.done_count(),
+                                learner.steps.len()
+                            );
+                            if ui.selectable_label(on, text).clicked() {
+                                picked = Some(Some(learner.learner.clone()));
+                            }
+                        }
+                    });
+            })
+            .response
+            .labelled_by(label.id);
+        if let Some(choice) = picked {
+            self.select_learner(choice.as_deref());
+        }
+    }
+}
