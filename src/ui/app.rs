@@ -291,7 +291,7 @@ impl eframe::App for PlaygroundApp {
                 }
             });
             ui.separator();
-            if !matches!(self.tab, Tab::Clients | Tab::Devices) {
+            if !matches!(self.tab, Tab::Clients | Tab::Devices | Tab::Course) {
                 // The app's subscriber connects the first time a watching tab is looked at,
                 // with the subscriptions remembered from last time.
                 if let Some(start) = self.messages.start_watching() {
