@@ -531,6 +531,32 @@ fn the_course_panel_draws_fixed_progress_the_same_way() {
 }
 
 #[test]
+fn the_class_view_draws_fixed_progress_the_same_way() {
+    let mut data = two_learners();
+    data.skipped_for_all = vec![2];
+    let mut panel = CoursePanel::default();
+    panel.select_step(3);
+    let (mut harness, _) = panel_harness(
+        panel,
+        fixed_broker(),
+        CourseAccess::from_snapshot(data),
+        [1000.0, 560.0],
+    );
+    harness.run_steps(3);
+    assert!(
+        harness
+            .query_by_label("3. Subscribe with +  skipped  1/2 done")
+            .is_some()
+    );
+    assert!(
+        harness
+            .query_by_label("Skip this step for the whole class")
+            .is_some()
+    );
+    snapshot_or_skip(&mut harness, "course_class");
+}
+
+#[test]
 fn the_empty_state_shows_a_refused_course_file_on_its_card() {
     // A file that does not exist: whatever the engine's course loader says, it refuses it.
     let missing = std::env::temp_dir().join("mqtt-playground-no-such-course.toml");

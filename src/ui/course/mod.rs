@@ -20,7 +20,9 @@ pub use marks::Mark;
 pub use roster::RosterSort;
 
 use super::file_dialog::FilePurpose;
-use crate::engine::course::{CourseAccess, CourseCommand, CourseSnapshot, LearnerKey};
+use crate::engine::course::{
+    CourseAccess, CourseCommand, CourseOverview, CourseSnapshot, LearnerKey,
+};
 use crate::engine::display_text::{self, INLINE_CHARS};
 use crate::engine::{Command, Snapshot};
 use crate::ui::widgets::WARN;
@@ -171,7 +173,7 @@ impl CoursePanel {
         let learner = shown
             .as_deref()
             .and_then(|name| state.learners.iter().find(|l| l.learner == name));
-        self.toolbar(ui, &state, &overview.title, shown.as_deref(), &mut out);
+        self.toolbar(ui, &state, &overview, shown.as_deref(), &mut out);
         let values = self.address.placeholders(
             snapshot,
             learner
@@ -214,6 +216,11 @@ impl CoursePanel {
                     .resizable(true)
                     .default_size(300.0)
                     .show(ui, |ui| {
+                        if !overview.description.is_empty() {
+                            ui.add_space(4.0);
+                            ui.weak(&overview.description);
+                            ui.add_space(4.0);
+                        }
                         if let Some(clicked) = steps::steps_ui(ui, &overview, &state, learner, step)
                         {
                             self.chosen_step = Some(clicked);
@@ -245,12 +252,15 @@ impl CoursePanel {
         &mut self,
         ui: &mut egui::Ui,
         state: &Arc<CourseSnapshot>,
-        title: &str,
+        overview: &CourseOverview,
         shown: Option<&str>,
         out: &mut CourseOutput,
     ) {
         ui.horizontal_wrapped(|ui| {
-            ui.heading(title);
+            ui.heading(&overview.title).on_hover_text(format!(
+                "{}\n\nFrom: {}",
+                overview.description, overview.source
+            ));
             ui.separator();
             ui.selectable_value(&mut self.view, CourseView::Steps, "Steps");
             ui.selectable_value(&mut self.view, CourseView::Roster, "Class roster");

@@ -8,7 +8,7 @@ use eframe::egui::{self, RichText};
 use egui_extras::{Column, TableBuilder};
 
 use super::marks::{Mark, mark_icon};
-use crate::engine::course::{CourseOverview, CourseSnapshot, LearnerProgress};
+use crate::engine::course::{CourseOverview, CourseSnapshot, LearnerKey, LearnerProgress};
 use crate::engine::display_text::{self, HOVER_CHARS, INLINE_CHARS};
 use crate::ui::format;
 use crate::ui::widgets::GOOD;
@@ -201,14 +201,30 @@ impl Roster {
 fn name_cell(ui: &mut egui::Ui, learner: &LearnerProgress, selected: bool) -> egui::Response {
     let shown = display_text::clipped(&learner.learner, INLINE_CHARS);
     let changed = shown != learner.learner;
-    let response = ui
-        .selectable_label(selected, shown.as_ref())
-        .on_hover_text("Show this learner's steps");
-    if changed {
-        response.on_hover_text(display_text::clipped(&learner.learner, HOVER_CHARS))
-    } else {
-        response
+    let known_by = match learner.key {
+        LearnerKey::UserName => "user name",
+        LearnerKey::ClientId => "client id",
+        LearnerKey::Address => "address",
+    };
+    let clients: Vec<String> = learner
+        .client_ids
+        .iter()
+        .rev()
+        .take(5)
+        .map(|id| display_text::clipped(id, INLINE_CHARS).into_owned())
+        .collect();
+    let mut hover = format!("Click to see their steps. Known by their {known_by}");
+    if !clients.is_empty() {
+        hover.push_str(&format!("; clients, latest first: {}", clients.join(", ")));
     }
+    if changed {
+        hover = format!(
+            "{}\n{hover}",
+            display_text::clipped(&learner.learner, HOVER_CHARS)
+        );
+    }
+    ui.selectable_label(selected, shown.as_ref())
+        .on_hover_text(hover)
 }
 
 /// One small mark per step; hovering (or a screen reader) names the step and its state.
