@@ -649,3 +649,40 @@ fn course_flags_open_a_course_on_the_course_tab() {
         CourseCommand::Open("my-course.toml".into())
     );
 }
+
+#[test]
+fn the_course_tab_does_not_start_the_apps_own_subscriber() {
+    use mqtt_playground::engine::trace::TraceCommand;
+    // The app's subscriber is a client of the broker: a course would count it as a learner.
+    let (engine, info) = running_broker();
+    let settings = info.settings.clone();
+    let mut harness = Harness::builder()
+        .with_size([1200.0, 800.0])
+        .build_eframe(move |_cc| PlaygroundApp::new(engine, settings).with_tab(Tab::Course));
+    harness.run_steps(5);
+    // Commands are handled in order: once this one is answered, any start sent before it was too.
+    let flush = || {
+        harness
+            .state()
+            .engine()
+            .call(Command::Trace(TraceCommand::WatchAll(false)), PATIENCE)
+            .expect("the engine answers")
+            .expect("the trace command is accepted");
+    };
+    flush();
+    harness.run_steps(3);
+    let watches = |h: &Harness<'_, PlaygroundApp>| {
+        h.state()
+            .activity_lines()
+            .iter()
+            .any(|l| l.contains("the subscriber watches"))
+    };
+    assert!(!watches(&harness), "{:?}", harness.state().activity_lines());
+    // A watching tab does start it: the check above could see it.
+    harness.get_by_label("Messages").click();
+    wait_until(
+        &mut harness,
+        "the subscriber starts on the Messages tab",
+        watches,
+    );
+}
