@@ -96,35 +96,43 @@ fn learner(name: &str, steps: Vec<StepState>, connected: bool) -> LearnerProgres
 
 /// student01 has done three steps and missed the fourth; student02 has done one and skipped one.
 fn two_learners() -> CourseSnapshot {
+    course_with(vec![
+        learner(
+            "student01",
+            vec![
+                done("laptop-01", at(10, 40, 0)),
+                done("laptop-01", at(10, 41, 0)),
+                done("laptop-01", at(10, 42, 7)),
+                StepState::Missed {
+                    hint: "you published at QoS 0; this step asks for QoS 1".into(),
+                    at: at(10, 43, 30),
+                },
+            ],
+            true,
+        ),
+        learner(
+            "student02",
+            vec![
+                done("laptop-02", at(10, 39, 0)),
+                StepState::Skipped,
+                StepState::Open,
+                StepState::Open,
+            ],
+            false,
+        ),
+    ])
+}
+
+/// The test course with these learners.
+// The course engine adds counters to the snapshot; they keep their defaults here, before and after.
+#[allow(clippy::needless_update)]
+fn course_with(learners: Vec<LearnerProgress>) -> CourseSnapshot {
     CourseSnapshot {
         version: 7,
         course: Some(course()),
-        learners: vec![
-            learner(
-                "student01",
-                vec![
-                    done("laptop-01", at(10, 40, 0)),
-                    done("laptop-01", at(10, 41, 0)),
-                    done("laptop-01", at(10, 42, 7)),
-                    StepState::Missed {
-                        hint: "you published at QoS 0; this step asks for QoS 1".into(),
-                        at: at(10, 43, 30),
-                    },
-                ],
-                true,
-            ),
-            learner(
-                "student02",
-                vec![
-                    done("laptop-02", at(10, 39, 0)),
-                    StepState::Skipped,
-                    StepState::Open,
-                    StepState::Open,
-                ],
-                false,
-            ),
-        ],
+        learners,
         skipped_for_all: vec![],
+        ..CourseSnapshot::default()
     }
 }
 
@@ -459,12 +467,7 @@ fn five_hundred_learners_lay_out_only_the_rows_in_view() {
             learner(&format!("student{i:03}"), states, i % 3 != 0)
         })
         .collect();
-    let data = CourseSnapshot {
-        version: 1,
-        course: Some(course()),
-        learners,
-        skipped_for_all: vec![],
-    };
+    let data = course_with(learners);
     let mut panel = CoursePanel::default().with_fixed_now(at(10, 42, 19));
     panel.set_view(CourseView::Roster);
     let (mut harness, _) = panel_harness(
@@ -684,5 +687,37 @@ fn the_course_tab_does_not_start_the_apps_own_subscriber() {
         &mut harness,
         "the subscriber starts on the Messages tab",
         watches,
+    );
+}
+
+#[test]
+fn a_class_skip_is_taken_back_for_the_class_even_from_a_learners_view() {
+    let mut data = two_learners();
+    data.skipped_for_all = vec![2];
+    // The course engine shows a class skip in each learner's row too.
+    data.learners[1].steps[2] = StepState::Skipped;
+    let mut panel = CoursePanel::default();
+    panel.select_learner(Some("student02"));
+    panel.select_step(2);
+    let (mut harness, sent) = panel_harness(
+        panel,
+        fixed_broker(),
+        CourseAccess::from_snapshot(data),
+        [1000.0, 560.0],
+    );
+    harness.run_steps(3);
+    assert!(
+        harness
+            .query_by_label("Skipped for the whole class.")
+            .is_some()
+    );
+    harness.get_by_label("Unskip for the whole class").click();
+    harness.run_steps(2);
+    assert_eq!(
+        *sent.borrow(),
+        vec![Command::Course(CourseCommand::Unskip {
+            learner: None,
+            step: 2
+        })]
     );
 }

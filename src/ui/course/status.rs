@@ -33,11 +33,11 @@ pub fn learner_status_ui(
                 );
             });
         }
-        Some(StepState::Skipped) => {
-            ui.label(RichText::new(format!("Skipped for {name}.")).strong());
-        }
         _ if skipped_for_all.contains(&step) => {
             ui.label(RichText::new("Skipped for the whole class.").strong());
+        }
+        Some(StepState::Skipped) => {
+            ui.label(RichText::new(format!("Skipped for {name}.")).strong());
         }
         Some(StepState::Missed { hint, at }) => {
             egui::Frame::group(ui.style())

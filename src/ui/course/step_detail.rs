@@ -97,6 +97,10 @@ fn skip_button(
     learner: Option<&LearnerProgress>,
 ) -> Option<CourseCommand> {
     let (skipped, whom, name) = match learner {
+        // A skip for the whole class is taken back for the whole class, whoever is shown.
+        Some(_) if snapshot.skipped_for_all.contains(&step) => {
+            (true, "for the whole class".to_owned(), None)
+        }
         Some(l) => (
             matches!(Mark::of(l, step, &[]), Mark::Skipped),
             format!("for {}", display_text::clipped(&l.learner, INLINE_CHARS)),
