@@ -33,7 +33,7 @@ fn step(id: &str, title: &str, check: &str) -> StepInfo {
     StepInfo {
         id: id.into(),
         title: title.into(),
-        text: format!("Why {title} matters.\n\nTry it with the command below."),
+        text: format!("Why {title} matters.\n\nYour topics live under class/{{username}}/."),
         snippets: vec![CourseSnippet {
             label: "mosquitto_pub".into(),
             template: format!(
@@ -314,6 +314,12 @@ fn choosing_a_learner_switches_the_step_status() {
         harness
             .query_by_label("4. Publish at QoS 1  try again")
             .is_some()
+    );
+    assert!(
+        harness
+            .query_by_label("Your topics live under class/student01/.")
+            .is_some(),
+        "the step's text is filled in too"
     );
     // The snippet carries the learner's own user name.
     assert!(

@@ -21,11 +21,20 @@ pub use roster::RosterSort;
 
 use super::file_dialog::FilePurpose;
 use crate::engine::course::{
-    CourseAccess, CourseCommand, CourseOverview, CourseSnapshot, LearnerKey,
+    CourseAccess, CourseCommand, CourseOverview, CourseSnapshot, LearnerKey, Placeholders,
+    fill_placeholders,
 };
 use crate::engine::display_text::{self, INLINE_CHARS};
 use crate::engine::{Command, Snapshot};
 use crate::ui::widgets::WARN;
+
+/// Course text with its placeholders filled in, or as written while the broker is stopped.
+fn filled(text: &str, values: Option<&Placeholders>) -> String {
+    match values {
+        Some(values) => fill_placeholders(text, values),
+        None => text.to_owned(),
+    }
+}
 
 /// The two faces of an open course.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -218,7 +227,7 @@ impl CoursePanel {
                     .show(ui, |ui| {
                         if !overview.description.is_empty() {
                             ui.add_space(4.0);
-                            ui.weak(&overview.description);
+                            ui.weak(filled(&overview.description, values.as_ref()));
                             ui.add_space(4.0);
                         }
                         if let Some(clicked) = steps::steps_ui(ui, &overview, &state, learner, step)

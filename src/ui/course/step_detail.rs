@@ -6,7 +6,7 @@ use eframe::egui::{self, RichText};
 use super::marks::Mark;
 use super::status;
 use crate::engine::course::{
-    CourseCommand, CourseSnapshot, LearnerProgress, Placeholders, StepInfo, fill_placeholders,
+    CourseCommand, CourseSnapshot, LearnerKey, LearnerProgress, Placeholders, StepInfo,
 };
 use crate::engine::display_text::{self, INLINE_CHARS};
 
@@ -35,12 +35,8 @@ pub fn detail_ui(
         None => status::class_status_ui(ui, snapshot, index),
     }
     ui.add_space(8.0);
-    for paragraph in step
-        .text
-        .split("\n\n")
-        .map(str::trim)
-        .filter(|p| !p.is_empty())
-    {
+    let text = super::filled(&step.text, values);
+    for paragraph in text.split("\n\n").map(str::trim).filter(|p| !p.is_empty()) {
         ui.label(paragraph);
         ui.add_space(4.0);
     }
@@ -48,10 +44,7 @@ pub fn detail_ui(
         ui.weak("Start the broker to fill {host} and {port} in with its address.");
     }
     for snippet in &step.snippets {
-        let text = match values {
-            Some(values) => fill_placeholders(&snippet.template, values),
-            None => snippet.template.clone(),
-        };
+        let text = super::filled(&snippet.template, values);
         ui.add_space(4.0);
         let title = ui.horizontal(|ui| {
             let title = ui.strong(&snippet.label);
@@ -79,6 +72,19 @@ pub fn detail_ui(
                 .desired_width(f32::INFINITY),
         )
         .labelled_by(title.inner);
+    }
+    if learner.is_none_or(|l| l.key != LearnerKey::UserName)
+        && step
+            .snippets
+            .iter()
+            .any(|s| s.template.contains("{username}"))
+        && let Some(values) = values
+    {
+        ui.weak(format!(
+            "The snippets use the user name \"{}\": each learner puts in their own (their account's, \
+             or a name of their own when sign-in is off), so their progress is theirs.",
+            values.username
+        ));
     }
     if !step.check_summary.is_empty() {
         ui.add_space(8.0);
