@@ -386,8 +386,11 @@ fn the_class_view_lists_who_missed_and_why() {
 fn a_learner_alone_sees_their_own_ticks_and_skip_and_reset_send_commands() {
     let mut data = two_learners();
     data.learners.truncate(1);
+    let mut panel = CoursePanel::default();
+    // Picked in an earlier course, gone now: the learner alone is shown all the same.
+    panel.select_learner(Some("student09"));
     let (mut harness, sent) = panel_harness(
-        CoursePanel::default(),
+        panel,
         fixed_broker(),
         CourseAccess::from_snapshot(data),
         [1100.0, 600.0],

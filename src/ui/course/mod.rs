@@ -139,10 +139,11 @@ impl CoursePanel {
             Some(Some(name)) if course.learners.iter().any(|l| &l.learner == name) => {
                 Some(name.clone())
             }
-            Some(_) => None,
-            // A learner alone at their laptop sees their own ticks.
-            None if course.learners.len() == 1 => Some(course.learners[0].learner.clone()),
-            None => None,
+            Some(None) => None,
+            // Nobody picked, or the one picked is gone (the course was closed, say): a learner
+            // alone at their laptop sees their own ticks, a class is shown whole.
+            _ if course.learners.len() == 1 => Some(course.learners[0].learner.clone()),
+            _ => None,
         }
     }
 
