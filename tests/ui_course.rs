@@ -730,3 +730,41 @@ fn a_class_skip_is_taken_back_for_the_class_even_from_a_learners_view() {
         })]
     );
 }
+
+#[test]
+fn the_window_shows_the_engines_course_and_notes_a_copy_in_activity() {
+    let (engine, info) = running_broker();
+    // Fixed progress put where the course engine publishes its own.
+    engine.course().publish(two_learners());
+    let settings = info.settings.clone();
+    let mut harness = Harness::builder()
+        .with_size([1400.0, 900.0])
+        .build_eframe(move |_cc| PlaygroundApp::new(engine, settings).with_tab(Tab::Course));
+    harness.run_steps(3);
+    harness.get_by_label("Class roster").click();
+    harness.run_steps(2);
+    harness.get_by_label("student01").click();
+    harness.run_steps(3);
+    assert!(
+        harness
+            .query_by_label("Not yet: you published at QoS 0; this step asks for QoS 1")
+            .is_some(),
+        "the roster's row opened student01's steps"
+    );
+    // The Connect-here card in the broker column has Copy buttons too; the step's is right of it.
+    harness
+        .get_all_by_label("Copy")
+        .find(|b| b.rect().min.x > 500.0)
+        .expect("the step's Copy button")
+        .click();
+    harness.run_steps(2);
+    assert!(
+        harness
+            .state()
+            .activity_lines()
+            .iter()
+            .any(|l| l == "copied: mosquitto_pub (step 4: Publish at QoS 1)"),
+        "{:?}",
+        harness.state().activity_lines()
+    );
+}
