@@ -29,16 +29,6 @@ impl Mark {
         }
     }
 
-    /// The mark's character; a tick is painted instead, as no bundled font has ✓.
-    fn glyph(self) -> &'static str {
-        match self {
-            Mark::Done => "",
-            Mark::Missed => "!",
-            Mark::Skipped => "–",
-            Mark::Open => "·",
-        }
-    }
-
     /// The word for a hover or a screen reader.
     pub fn word(self) -> &'static str {
         match self {
@@ -59,8 +49,9 @@ impl Mark {
     }
 }
 
-/// Draws the mark in a `size`-wide square: a painted tick for done (the bundled fonts have no ✓),
-/// else `!`, `–` or `·`. `says` is its hover text and what a screen reader (and a test) reads.
+/// Draws the mark in a `size`-wide square, painted (the bundled fonts have no ✓): a tick for done,
+/// `!` for a miss, a dash for skipped, a dot for not started. `says` is its hover text and what a
+/// screen reader (and a test) reads.
 pub fn mark_icon(ui: &mut egui::Ui, mark: Mark, size: f32, says: &str) -> egui::Response {
     let (rect, response) = ui.allocate_exact_size(
         egui::vec2(size, ui.spacing().interact_size.y),
@@ -71,21 +62,33 @@ pub fn mark_icon(ui: &mut egui::Ui, mark: Mark, size: f32, says: &str) -> egui::
         let painter = ui.painter();
         let c = rect.center();
         let h = size.min(rect.height()) * 0.5;
-        if mark == Mark::Done {
-            let points = vec![
-                c + egui::vec2(-0.6 * h, 0.0),
-                c + egui::vec2(-0.2 * h, 0.45 * h),
-                c + egui::vec2(0.65 * h, -0.5 * h),
-            ];
-            painter.add(egui::Shape::line(points, egui::Stroke::new(2.0, color)));
-        } else {
-            painter.text(
-                c,
-                egui::Align2::CENTER_CENTER,
-                mark.glyph(),
-                egui::FontId::monospace(h * 2.0),
-                color,
-            );
+        match mark {
+            Mark::Done => {
+                let points = vec![
+                    c + egui::vec2(-0.6 * h, 0.0),
+                    c + egui::vec2(-0.2 * h, 0.45 * h),
+                    c + egui::vec2(0.65 * h, -0.5 * h),
+                ];
+                painter.add(egui::Shape::line(points, egui::Stroke::new(2.0, color)));
+            }
+            Mark::Skipped => {
+                painter.line_segment(
+                    [c - egui::vec2(0.5 * h, 0.0), c + egui::vec2(0.5 * h, 0.0)],
+                    egui::Stroke::new(1.5, color),
+                );
+            }
+            Mark::Open => {
+                painter.circle_filled(c, 1.5, color);
+            }
+            Mark::Missed => {
+                painter.text(
+                    c,
+                    egui::Align2::CENTER_CENTER,
+                    "!",
+                    egui::FontId::monospace(h * 2.0),
+                    color,
+                );
+            }
         }
     }
     response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Label, true, says));

@@ -104,7 +104,11 @@ impl Roster {
                     "Msgs out",
                 ] {
                     header.col(|ui| {
-                        ui.strong(title);
+                        if title == "Steps" {
+                            step_numbers_ui(ui, course, tick_width);
+                        } else {
+                            ui.strong(title);
+                        }
                     });
                 }
             })
@@ -245,6 +249,27 @@ fn ticks_ui(
                 width,
                 &format!("{}. {}: {}", index + 1, step.title, mark.word()),
             );
+        }
+    });
+}
+
+/// The Steps column's header: each step's number above its marks, its title on hover.
+fn step_numbers_ui(ui: &mut egui::Ui, course: &CourseOverview, width: f32) {
+    ui.horizontal(|ui| {
+        ui.spacing_mut().item_spacing.x = 0.0;
+        for (index, step) in course.steps.iter().enumerate() {
+            let (rect, response) = ui.allocate_exact_size(
+                egui::vec2(width, ui.spacing().interact_size.y),
+                egui::Sense::hover(),
+            );
+            ui.painter().text(
+                rect.center(),
+                egui::Align2::CENTER_CENTER,
+                (index + 1).to_string(),
+                egui::FontId::monospace(width * 0.6),
+                ui.visuals().strong_text_color(),
+            );
+            response.on_hover_text(format!("Step {}: {}", index + 1, step.title));
         }
     });
 }
