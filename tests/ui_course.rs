@@ -221,10 +221,18 @@ fn the_roster_shows_two_learners_at_different_steps() {
     );
     assert_eq!(
         harness
-            .query_all_by_label("4. Publish at QoS 1: tried, not yet right")
+            .query_all_by_label(
+                "4. Publish at QoS 1: tried, not yet right (you published at QoS 0; this step asks for QoS 1)"
+            )
             .count(),
         1,
-        "each tick names its step"
+        "each mark names its step, and a miss its hint"
+    );
+    assert!(
+        harness
+            .query_by_label("1. Connect a client: done by client \"laptop-01\" at 10:40:00 UTC")
+            .is_some(),
+        "a tick says who and when"
     );
     assert_eq!(harness.query_all_by_label("12s ago").count(), 2);
     assert!(

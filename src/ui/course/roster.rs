@@ -7,8 +7,10 @@ use std::time::{Duration, SystemTime};
 use eframe::egui::{self, RichText};
 use egui_extras::{Column, TableBuilder};
 
-use super::marks::{Mark, mark_icon};
-use crate::engine::course::{CourseOverview, CourseSnapshot, LearnerKey, LearnerProgress};
+use super::marks::{Mark, clock_time, mark_icon};
+use crate::engine::course::{
+    CourseOverview, CourseSnapshot, LearnerKey, LearnerProgress, StepState,
+};
 use crate::engine::display_text::{self, HOVER_CHARS, INLINE_CHARS};
 use crate::ui::format;
 use crate::ui::widgets::GOOD;
@@ -243,11 +245,23 @@ fn ticks_ui(
         ui.spacing_mut().item_spacing.x = 0.0;
         for (index, step) in course.steps.iter().enumerate() {
             let mark = Mark::of(learner, index, skipped_for_all);
+            // What the instructor wants on hover: who did it and when, or what went wrong.
+            let detail = match (mark, learner.steps.get(index)) {
+                (Mark::Done, Some(StepState::Done { client_id, at })) => format!(
+                    " by client \"{}\" at {}",
+                    display_text::clipped(client_id, INLINE_CHARS),
+                    clock_time(*at)
+                ),
+                (Mark::Missed, Some(StepState::Missed { hint, .. })) => {
+                    format!(" ({})", display_text::escaped(hint))
+                }
+                _ => String::new(),
+            };
             mark_icon(
                 ui,
                 mark,
                 width,
-                &format!("{}. {}: {}", index + 1, step.title, mark.word()),
+                &format!("{}. {}: {}{detail}", index + 1, step.title, mark.word()),
             );
         }
     });
