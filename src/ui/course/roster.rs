@@ -253,7 +253,7 @@ fn ticks_ui(
                     clock_time(*at)
                 ),
                 (Mark::Missed, Some(StepState::Missed { hint, .. })) => {
-                    format!(" ({})", display_text::escaped(hint))
+                    format!(" ({})", display_text::clipped(hint, HOVER_CHARS))
                 }
                 _ => String::new(),
             };

@@ -4,7 +4,7 @@ use eframe::egui::{self, RichText};
 
 use super::marks::{Mark, class_done, clock_time, mark_icon};
 use crate::engine::course::{CourseSnapshot, LearnerProgress, StepState};
-use crate::engine::display_text::{self, INLINE_CHARS};
+use crate::engine::display_text::{self, HOVER_CHARS, INLINE_CHARS};
 use crate::ui::widgets::{GOOD, WARN};
 
 /// Names listed under a class status before "and N more".
@@ -44,10 +44,13 @@ pub fn learner_status_ui(
                 .stroke(egui::Stroke::new(1.5, WARN))
                 .show(ui, |ui| {
                     ui.label(
-                        RichText::new(format!("Not yet: {}", display_text::escaped(hint)))
-                            .color(WARN)
-                            .strong()
-                            .size(ui.text_style_height(&egui::TextStyle::Heading)),
+                        RichText::new(format!(
+                            "Not yet: {}",
+                            display_text::clipped(hint, HOVER_CHARS)
+                        ))
+                        .color(WARN)
+                        .strong()
+                        .size(ui.text_style_height(&egui::TextStyle::Heading)),
                     );
                     ui.weak(format!("{name} tried at {}.", clock_time(*at)));
                 });
@@ -109,7 +112,7 @@ pub fn class_status_ui(ui: &mut egui::Ui, snapshot: &CourseSnapshot, step: usize
                 RichText::new(format!(
                     "{}: {}",
                     display_text::clipped(name, INLINE_CHARS),
-                    display_text::escaped(hint)
+                    display_text::clipped(hint, HOVER_CHARS)
                 ))
                 .color(WARN),
             );
