@@ -776,3 +776,40 @@ fn the_window_shows_the_engines_course_and_notes_a_copy_in_activity() {
         harness.state().activity_lines()
     );
 }
+
+#[test]
+fn only_the_roster_on_screen_asks_for_frames_and_at_most_once_a_second() {
+    use eframe::egui::ViewportId;
+    // The broker stays stopped: its uptime label would rightly tick once a second.
+    let engine = mqtt_playground::engine::Engine::start().expect("engine starts");
+    let mut data = two_learners();
+    for learner in &mut data.learners {
+        learner.last_activity = Some(SystemTime::now());
+    }
+    engine.course().publish(data);
+    let settings = BrokerSettings::loopback_any_port();
+    let mut harness = Harness::builder()
+        .with_size([1400.0, 900.0])
+        .build_eframe(move |_cc| PlaygroundApp::new(engine, settings).with_tab(Tab::Course));
+    let delay = |h: &Harness<'_, PlaygroundApp>| {
+        h.output().viewport_output[&ViewportId::ROOT].repaint_delay
+    };
+    harness.run();
+    harness.step();
+    assert_eq!(delay(&harness), Duration::MAX, "the steps ask for nothing");
+    harness.get_by_label("Class roster").click();
+    harness.run_steps(3);
+    let ticking = delay(&harness);
+    assert!(
+        ticking > Duration::ZERO && ticking <= Duration::from_secs(1),
+        "\"last activity\" ticks, at most once a second: {ticking:?}"
+    );
+    harness.get_by_label("Steps").click();
+    harness.run();
+    harness.step();
+    assert_eq!(
+        delay(&harness),
+        Duration::MAX,
+        "a hidden roster asks for nothing"
+    );
+}
