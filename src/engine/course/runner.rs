@@ -147,19 +147,21 @@ impl CourseRunner {
         }));
         let changed = Arc::new(Notify::new());
         let (tap, dropped) = self.trace.open_course_tap(TAP_QUEUE);
+        let publisher = Publisher {
+            access: self.access.clone(),
+            sink: self.sink.clone(),
+            own: self.own.clone(),
+            version: self.version.clone(),
+        };
+        // Front ends see the course as soon as the command returns.
+        publisher.publish(&state, 0);
         let task = tokio::spawn(follow(
             tap,
             dropped,
             state.clone(),
             changed.clone(),
-            Publisher {
-                access: self.access.clone(),
-                sink: self.sink.clone(),
-                own: self.own.clone(),
-                version: self.version.clone(),
-            },
+            publisher,
         ));
-        changed.notify_one();
         self.running = Some(Running {
             state,
             changed,
