@@ -8,7 +8,7 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use super::LearnerKey;
-use crate::engine::trace::{CONNECTION_END, PacketRecord, TapRecord, TraceDirection};
+use crate::engine::trace::{CONNECTION_END, MALFORMED, PacketRecord, TapRecord, TraceDirection};
 
 /// Connections followed at once; the oldest is forgotten beyond this.
 pub const MAX_CONNECTIONS: usize = 4_000;
@@ -101,6 +101,7 @@ struct ConnectionState {
     resumed: bool,
     /// The broker accepted the CONNECT (a refused one never made a learner).
     accepted: bool,
+    /// The broker answered a SUBSCRIBE on this connection.
     subscribed_here: bool,
     pending: VecDeque<Pending>,
 }
@@ -156,13 +157,14 @@ impl Observer {
         self.connections.len()
     }
 
-    /// Follows one record; `ignore` says whether a new connection's client is the app's own.
-    pub fn observe(&mut self, tap: &TapRecord, ignore: impl Fn(&str) -> bool) -> Option<Seen> {
+    /// Follows one record (what it tells, in order); `ignore` says whether a new connection's
+    /// client is the app's own.
+    pub fn observe(&mut self, tap: &TapRecord, ignore: impl Fn(&str) -> bool) -> Vec<Seen> {
         let record = &tap.record;
         let connection = record.connection;
         if record.packet == "CONNECT" && record.direction == TraceDirection::In {
             if ignore(&record.client) {
-                return None;
+                return Vec::new();
             }
             let learner = learner_of(&record.client, tap.who.username.as_deref(), tap.who.peer);
             self.insert(
@@ -180,29 +182,49 @@ impl Observer {
                     pending: VecDeque::new(),
                 },
             );
-            return None;
+            return Vec::new();
         }
         let ended = record.packet == CONNECTION_END;
-        let state = self.connections.get_mut(&connection)?;
-        let observation = step(state, record);
-        if ended {
-            let state = self.connections.remove(&connection)?;
-            self.order.retain(|c| *c != connection);
-            return Some(Seen {
-                learner: state.learner,
-                connection,
-                client_id: state.client_id,
-                observation: observation?,
+        let Some(state) = self.connections.get_mut(&connection) else {
+            return Vec::new();
+        };
+        let mut observations = Vec::new();
+        // A client that sends everything at once (paho 2: CONNECT, PUBLISH, DISCONNECT) may be gone
+        // before the broker's CONNACK reaches the trace; the front door only lets in connections it
+        // accepted, so what such a client sends after its CONNECT shows it connected.
+        let went_on = record.direction == TraceDirection::In
+            && record.packet != MALFORMED
+            && (!ended || text(record, "how") == Some("clean disconnect"));
+        if !state.accepted && went_on {
+            state.accepted = true;
+            observations.push(Observation::Connected {
+                protocol: state.protocol.clone(),
+                clean_start: state.clean_start,
+                keep_alive_s: state.keep_alive_s,
+                will: state.will,
+                // Not known yet; the CONNACK, if it comes, tells.
+                resumed: !state.clean_start,
             });
         }
-        let observation = observation?;
-        let state = self.connections.get(&connection)?;
-        Some(Seen {
-            learner: state.learner.clone(),
-            connection,
-            client_id: state.client_id.clone(),
-            observation,
-        })
+        observations.extend(step(state, record));
+        let (learner, client_id) = if ended {
+            let Some(state) = self.connections.remove(&connection) else {
+                return Vec::new();
+            };
+            self.order.retain(|c| *c != connection);
+            (state.learner, state.client_id)
+        } else {
+            (state.learner.clone(), state.client_id.clone())
+        };
+        observations
+            .into_iter()
+            .map(|observation| Seen {
+                learner: learner.clone(),
+                connection,
+                client_id: client_id.clone(),
+                observation,
+            })
+            .collect()
     }
 
     fn insert(&mut self, connection: u64, state: ConnectionState) {
@@ -234,8 +256,13 @@ fn step(state: &mut ConnectionState, record: &PacketRecord) -> Option<Observatio
                 resumed: state.resumed,
             })
         }
-        ("SUBSCRIBE", In) => {
+        ("SUBACK", Out) => {
+            // Messages before the broker's first SUBACK on a resumed session were queued for it
+            // (a client that subscribes again right after connecting still gets them first).
             state.subscribed_here = true;
+            None
+        }
+        ("SUBSCRIBE", In) => {
             let filters = record
                 .field("filters")
                 .and_then(Value::as_array)
@@ -301,7 +328,7 @@ fn step(state: &mut ConnectionState, record: &PacketRecord) -> Option<Observatio
         ("PUBLISH", Out) => Some(Observation::Received {
             topic: text(record, "topic").unwrap_or_default().to_owned(),
             retain: flag(record, "retain"),
-            queued: state.resumed && !state.subscribed_here,
+            queued: state.resumed && !state.subscribed_here && !flag(record, "retain"),
         }),
         (CONNECTION_END, _) if state.accepted => Some(Observation::Ended {
             clean: text(record, "how") == Some("clean disconnect"),

@@ -245,7 +245,7 @@ async fn follow(
                     let State { progress, observer } = &mut *state;
                     let mut completed = Vec::new();
                     for record in batch.drain(..) {
-                        if let Some(seen) = observer.observe(&record, |id| publisher.own.is_own(id)) {
+                        for seen in observer.observe(&record, |id| publisher.own.is_own(id)) {
                             completed.extend(progress.apply(seen));
                         }
                     }
