@@ -150,6 +150,15 @@ fn every_built_in_step_ticks_off_with_the_client_that_did_it() {
         false,
     );
     assert_eq!(wait_done(engine, "ann", "qos0"), "ann-pub");
+    // The Trace tab keeps what it kept without a course: an unwatched client's CONNECT and
+    // CONNACK, not its PUBLISH.
+    let kept: Vec<&str> = engine.trace().read(|store| {
+        store
+            .client("ann-pub")
+            .map(|t| t.records.iter().map(|r| r.packet).collect())
+            .unwrap_or_default()
+    });
+    assert_eq!(kept, ["CONNECT", "CONNACK"]);
     let qos1 = step_index(engine, "qos1");
     assert!(!state(engine, "ann", qos1).is_finished());
     publish(

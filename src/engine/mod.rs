@@ -364,7 +364,7 @@ impl EngineLoop {
                     Err(err) => self.reject(format!("the trace command failed: {err}")),
                 }
             }
-            Command::Course(command) => match self.course.execute(command) {
+            Command::Course(command) => match self.course.execute(command).await {
                 Ok(_) => Ok(()),
                 Err(err) => self.reject(err.to_string()),
             },

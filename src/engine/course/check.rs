@@ -615,3 +615,141 @@ fn judge_session(pattern: &Option<Pattern>, seen: &Observation, user: Option<&st
         _ => Verdict::Unrelated,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn published(topic: &str, qos: u8, retain: bool, protocol: &str) -> Observation {
+        Observation::Published {
+            topic: topic.to_owned(),
+            qos,
+            retain,
+            protocol: protocol.to_owned(),
+            message_expiry: false,
+            user_property: false,
+        }
+    }
+
+    fn subscribed(filter: &str, qos: u8) -> Observation {
+        Observation::Subscribed {
+            filters: vec![(filter.to_owned(), qos)],
+        }
+    }
+
+    #[test]
+    fn a_publish_at_the_wrong_qos_is_a_near_miss_and_the_right_one_is_done() {
+        let check = Check::Published {
+            topic: None,
+            pattern: Some(Pattern::filter("class/{username}/#").unwrap()),
+            qos: Some(1),
+            retain: None,
+        };
+        assert_eq!(
+            check.judge(&published("class/ann/t", 0, false, "3.1.1"), Some("ann")),
+            Verdict::Miss {
+                hint: "you published at QoS 0; this step asks for QoS 1".into(),
+                specific: true
+            }
+        );
+        assert_eq!(
+            check.judge(&published("class/ann/t", 1, false, "3.1.1"), Some("ann")),
+            Verdict::Done
+        );
+        // Someone else's topic is no attempt at this step.
+        assert!(matches!(
+            check.judge(&published("class/bob/t", 1, false, "3.1.1"), Some("ann")),
+            Verdict::Miss {
+                specific: false,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn wildcard_hints_say_what_the_filter_lacks() {
+        let plus = Check::Subscribed {
+            filter: None,
+            pattern: None,
+            wildcard: Some(Wildcard::SingleLevel),
+            qos: None,
+        };
+        let hint = |o: &Observation| match plus.judge(o, None) {
+            Verdict::Miss { hint, .. } => hint,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(
+            hint(&subscribed("a/b", 0)),
+            "your filter a/b has no wildcard; this step asks for one with +"
+        );
+        assert_eq!(
+            hint(&subscribed("a/#", 0)),
+            "your filter a/# uses #; this step asks for one with + (one level)"
+        );
+        assert_eq!(plus.judge(&subscribed("a/+/c", 0), None), Verdict::Done);
+        // One fitting filter among several is enough.
+        let both = Observation::Subscribed {
+            filters: vec![("x".into(), 0), ("x/+".into(), 0)],
+        };
+        assert_eq!(plus.judge(&both, None), Verdict::Done);
+    }
+
+    #[test]
+    fn completion_checks_need_the_broker_answer_at_their_qos() {
+        let qos2 = Check::Qos2Complete { pattern: None };
+        let done = Observation::Completed {
+            topic: "t".into(),
+            qos: 2,
+        };
+        assert_eq!(qos2.judge(&done, None), Verdict::Done);
+        let qos1_done = Observation::Completed {
+            topic: "t".into(),
+            qos: 1,
+        };
+        assert_eq!(qos2.judge(&qos1_done, None), Verdict::Unrelated);
+        assert!(matches!(
+            qos2.judge(&published("t", 1, false, "5"), None),
+            Verdict::Miss { .. }
+        ));
+    }
+
+    #[test]
+    fn a_will_thrown_away_by_a_clean_disconnect_gets_a_hint() {
+        let will = Check::WillDelivered { pattern: None };
+        let clean = Observation::Ended {
+            clean: true,
+            had_will: true,
+            will_published: None,
+        };
+        assert!(
+            matches!(will.judge(&clean, None), Verdict::Miss { hint, .. } if hint.contains("DISCONNECT"))
+        );
+        let lost = Observation::Ended {
+            clean: false,
+            had_will: true,
+            will_published: Some("s".into()),
+        };
+        assert_eq!(will.judge(&lost, None), Verdict::Done);
+    }
+
+    #[test]
+    fn mqtt5_properties_need_mqtt5() {
+        let check = Check::Mqtt5Property {
+            property: Property::Any,
+            pattern: None,
+        };
+        assert!(matches!(
+            check.judge(&published("t", 0, false, "3.1.1"), None),
+            Verdict::Miss { hint, .. } if hint.contains("MQTT 3.1.1, which has no properties")
+        ));
+        let with_expiry = Observation::Published {
+            topic: "t".into(),
+            qos: 0,
+            retain: false,
+            protocol: "5".into(),
+            message_expiry: true,
+            user_property: false,
+        };
+        assert_eq!(check.judge(&with_expiry, None), Verdict::Done);
+    }
+}

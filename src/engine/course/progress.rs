@@ -253,3 +253,45 @@ impl Progress {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::observe::{Learner as Who, Observation, Seen};
+    use super::*;
+
+    fn connected(name: &str, connection: u64) -> Seen {
+        Seen {
+            learner: Who {
+                name: name.to_owned(),
+                key: LearnerKey::ClientId,
+                username: None,
+            },
+            connection,
+            client_id: name.into(),
+            observation: Observation::Connected {
+                protocol: "3.1.1".into(),
+                clean_start: true,
+                keep_alive_s: 30,
+                will: false,
+                resumed: false,
+            },
+        }
+    }
+
+    #[test]
+    fn learners_are_capped_and_each_step_completes_once() {
+        let course = Arc::new(Course::built_in().unwrap());
+        let mut progress = Progress::new(course);
+        for n in 0..MAX_LEARNERS + 5 {
+            let done = progress.apply(connected(&format!("l{n:04}"), n as u64));
+            assert_eq!(done.len(), usize::from(n < MAX_LEARNERS));
+        }
+        assert_eq!(progress.learners_refused, 5);
+        // Connecting again completes nothing new.
+        assert!(progress.apply(connected("l0000", 9_999)).is_empty());
+        let snapshot = progress.snapshot(1, |_| false);
+        assert_eq!(snapshot.learners.len(), MAX_LEARNERS);
+        assert_eq!(snapshot.learners_refused, 5);
+        assert_eq!(snapshot.learners[0].client_ids, ["l0000"]);
+    }
+}

@@ -55,6 +55,8 @@ pub enum CourseError {
     Progress(#[from] ProgressError),
     #[error("no course is open; open one first (the built-in course, or a course file)")]
     NoCourse,
+    #[error("opening the course failed: {0}")]
+    Failed(String),
 }
 
 struct State {
@@ -95,12 +97,14 @@ impl CourseRunner {
         &self.own
     }
 
-    /// Carries out a command; returns a sentence for the activity log. File reading happens here:
-    /// call it off the engine's own threads' hot path (it is short and size-limited).
-    pub fn execute(&mut self, command: CourseCommand) -> Result<String, CourseError> {
+    /// Carries out a command; returns a sentence for the activity log.
+    pub async fn execute(&mut self, command: CourseCommand) -> Result<String, CourseError> {
         match command {
             CourseCommand::Open(path) => {
-                let course = Course::open(&path)?;
+                // The file is read off the engine's own threads (size-limited, but a disk may be slow).
+                let course = tokio::task::spawn_blocking(move || Course::open(&path))
+                    .await
+                    .map_err(|e| CourseError::Failed(e.to_string()))??;
                 Ok(self.open(course))
             }
             CourseCommand::OpenBuiltIn => Ok(self.open(Course::built_in()?)),
