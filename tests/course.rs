@@ -297,6 +297,8 @@ fn wrong_attempts_do_not_tick_but_give_hints() {
 
     // bob is at the QoS 1 step (the ones before skipped) and publishes at QoS 0.
     let (bob, mut bob_conn) = v4_client(addr, "bob", |_| {});
+    // The roster knows a learner once the course has seen them connect.
+    wait_done(engine, "bob", "connect");
     for step in 1..qos1 {
         course(
             engine,
@@ -335,6 +337,8 @@ fn wrong_attempts_do_not_tick_but_give_hints() {
 
     // carol is at the + step and subscribes without a wildcard.
     let (carol, mut carol_conn) = v4_client(addr, "carol", |_| {});
+    // The roster knows a learner once the course has seen them connect.
+    wait_done(engine, "carol", "connect");
     course(
         engine,
         CourseCommand::Skip {
@@ -355,6 +359,8 @@ fn wrong_attempts_do_not_tick_but_give_hints() {
 
     // dave is at the retained step and publishes without the retain flag.
     let (dave, mut dave_conn) = v4_client(addr, "dave", |_| {});
+    // The roster knows a learner once the course has seen them connect.
+    wait_done(engine, "dave", "connect");
     for step in 1..retained {
         course(
             engine,
