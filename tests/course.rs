@@ -570,3 +570,52 @@ fn with_no_course_open_commands_are_refused_and_nothing_is_followed() {
     .unwrap_err();
     assert!(error.contains("/nonexistent/course.toml"), "{error}");
 }
+
+#[test]
+fn a_class_of_three_hundred_learners_each_get_their_row_and_ticks() {
+    use std::io::Write;
+    const CLASS: usize = 300;
+    let broker = Broker::start();
+    let engine = &broker.engine;
+    open_built_in(engine);
+    let qos1 = step_index(engine, "qos1");
+    let rss_before = common::process::rss_kib();
+    let started = Instant::now();
+    let mut sockets = Vec::with_capacity(CLASS);
+    for n in 0..CLASS {
+        let user = format!("s{n:03}");
+        let mut socket = std::net::TcpStream::connect(broker.info.tcp).expect("connects");
+        let mut bytes = common::raw::connect(
+            common::raw::Version::V4,
+            &format!("{user}-laptop"),
+            30,
+            Some((&user, "pw")),
+        );
+        // A QoS 1 PUBLISH with packet id 1, right behind the CONNECT.
+        let topic = format!("class/{user}/t");
+        let mut body = common::raw::mqtt_string(topic.as_bytes());
+        body.extend_from_slice(&[0, 1, b'x']);
+        bytes.extend(common::raw::packet(0x32, &body));
+        socket.write_all(&bytes).expect("sends");
+        sockets.push(socket);
+    }
+    let snapshot = wait_course(engine, "every learner has QoS 1 done", |s| {
+        s.learners.len() == CLASS
+            && s.learners
+                .iter()
+                .all(|l| matches!(l.steps[qos1], StepState::Done { .. }) && l.connected)
+    });
+    eprintln!(
+        "{CLASS} learners connected and ticked in {:?}; RSS grew by {} KiB; {} packets dropped",
+        started.elapsed(),
+        common::process::rss_kib().saturating_sub(rss_before),
+        snapshot.dropped_packets
+    );
+    assert_eq!(snapshot.dropped_packets, 0);
+    assert_eq!(snapshot.learners[7].learner, "s007");
+    assert_eq!(snapshot.learners[7].client_ids, ["s007-laptop"]);
+    drop(sockets);
+    wait_course(engine, "everyone gone", |s| {
+        s.learners.iter().all(|l| !l.connected)
+    });
+}
