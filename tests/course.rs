@@ -619,3 +619,22 @@ fn a_class_of_three_hundred_learners_each_get_their_row_and_ticks() {
         s.learners.iter().all(|l| !l.connected)
     });
 }
+
+#[test]
+fn a_completed_step_line_names_the_learner_the_step_and_a_client_with_an_id() {
+    let event = |client_id: &str| Event::StepCompleted {
+        learner: "student07".into(),
+        client_id: client_id.into(),
+        step: 5,
+        title: "Publish at QoS 1 and see the PUBACK".into(),
+    };
+    assert_eq!(
+        event("laptop").describe(),
+        "student07 completed step 6: Publish at QoS 1 and see the PUBACK (client \"laptop\")"
+    );
+    // mosquitto_pub sends no client id by default: nothing to name.
+    assert_eq!(
+        event("").describe(),
+        "student07 completed step 6: Publish at QoS 1 and see the PUBACK"
+    );
+}

@@ -157,7 +157,8 @@ impl Event {
                 step,
                 title,
             } => {
-                let by = if learner == client_id {
+                // An empty client id (the broker assigned one) says nothing worth printing.
+                let by = if learner == client_id || client_id.is_empty() {
                     String::new()
                 } else {
                     format!(" (client \"{}\")", shown_id(client_id))
