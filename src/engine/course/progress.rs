@@ -105,11 +105,14 @@ impl Progress {
                 if learner.open_connections.len() < MAX_OPEN_CONNECTIONS {
                     learner.open_connections.insert(seen.connection);
                 }
+                // An empty id (the broker assigns one) names nothing.
                 let id = seen.client_id.to_string();
-                learner.client_ids.retain(|c| *c != id);
-                learner.client_ids.push(id);
-                if learner.client_ids.len() > MAX_CLIENT_IDS {
-                    learner.client_ids.remove(0);
+                if !id.is_empty() {
+                    learner.client_ids.retain(|c| *c != id);
+                    learner.client_ids.push(id);
+                    if learner.client_ids.len() > MAX_CLIENT_IDS {
+                        learner.client_ids.remove(0);
+                    }
                 }
             }
             Observation::Ended { .. } => {
