@@ -638,3 +638,26 @@ fn a_completed_step_line_names_the_learner_the_step_and_a_client_with_an_id() {
         "student07 completed step 6: Publish at QoS 1 and see the PUBACK"
     );
 }
+
+#[test]
+fn a_learner_connected_before_the_course_opened_is_followed_from_their_next_packet() {
+    let broker = Broker::start();
+    let engine = &broker.engine;
+    let (early, mut early_conn) = v4_client(broker.info.tcp, "early-1", signed_in("early"));
+    pump_v4(&mut early_conn, Duration::from_millis(100));
+    open_built_in(engine);
+    publish(
+        &early,
+        &mut early_conn,
+        "class/early/t",
+        QoS::AtLeastOnce,
+        false,
+    );
+    assert_eq!(wait_done(engine, "early", "qos1"), "early-1");
+    let snapshot = engine.course().snapshot();
+    let row = learner(&snapshot, "early").expect("on the roster");
+    assert!(row.connected);
+    assert_eq!(row.client_ids, ["early-1"]);
+    // Its CONNECT came before the course: connecting again ticks the connect step.
+    assert_eq!(row.steps[0], StepState::Open);
+}

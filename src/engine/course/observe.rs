@@ -27,6 +27,8 @@ pub enum Observation {
         /// The broker had kept a session for this client id (CONNACK session present).
         resumed: bool,
     },
+    /// A client that connected before the course opened showed up (no check ticks on it).
+    AlreadyConnected,
     Subscribed {
         filters: Vec<(String, u8)>,
     },
@@ -185,10 +187,33 @@ impl Observer {
             return Vec::new();
         }
         let ended = record.packet == CONNECTION_END;
+        let mut observations = Vec::new();
+        if !self.connections.contains_key(&connection) {
+            // A client connected before the course opened: followed from its next packet on (its
+            // CONNECT was not seen, so the connection checks wait for its next one).
+            if ended || ignore(&record.client) {
+                return Vec::new();
+            }
+            self.insert(
+                connection,
+                ConnectionState {
+                    learner: learner_of(&record.client, tap.who.username.as_deref(), tap.who.peer),
+                    client_id: record.client.clone(),
+                    protocol: tap.who.protocol.to_owned(),
+                    clean_start: true,
+                    keep_alive_s: 0,
+                    will: false,
+                    resumed: false,
+                    accepted: true,
+                    subscribed_here: true,
+                    pending: VecDeque::new(),
+                },
+            );
+            observations.push(Observation::AlreadyConnected);
+        }
         let Some(state) = self.connections.get_mut(&connection) else {
             return Vec::new();
         };
-        let mut observations = Vec::new();
         // A client that sends everything at once (paho 2: CONNECT, PUBLISH, DISCONNECT) may be gone
         // before the broker's CONNACK reaches the trace; the front door only lets in connections it
         // accepted, so what such a client sends after its CONNECT shows it connected.

@@ -101,7 +101,7 @@ impl Progress {
         };
         learner.last_activity = Some(now);
         match &seen.observation {
-            Observation::Connected { .. } => {
+            Observation::Connected { .. } | Observation::AlreadyConnected => {
                 if learner.open_connections.len() < MAX_OPEN_CONNECTIONS {
                     learner.open_connections.insert(seen.connection);
                 }

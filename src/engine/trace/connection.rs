@@ -73,6 +73,7 @@ impl ConnectionTrace {
             who: Arc::new(TapConnection {
                 username: info.username.clone(),
                 peer,
+                protocol: info.version.label(),
             }),
         });
         let decoded = match info.version {

@@ -16,6 +16,8 @@ pub struct TapConnection {
     pub username: Option<String>,
     /// Where the connection came from (unknown for traces built in tests).
     pub peer: Option<SocketAddr>,
+    /// The MQTT version it speaks: "3.1", "3.1.1" or "5".
+    pub protocol: &'static str,
 }
 
 /// One record offered to the course.
