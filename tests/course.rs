@@ -495,6 +495,26 @@ fn learners_progress_apart_out_of_order_and_skip_and_reset_work() {
     // Closing the course empties the view.
     course(engine, CourseCommand::Close).unwrap();
     assert!(engine.course().snapshot().course.is_none());
+    // What the course did is told in the activity log.
+    let mut said = Vec::new();
+    while let Some(event) = engine.events().try_next() {
+        if let Event::CourseChanged(what) = event {
+            said.push(what);
+        }
+    }
+    assert_eq!(
+        said.first().map(String::as_str),
+        Some("course \"MQTT in 12 steps\" opened (12 steps)")
+    );
+    assert!(
+        said.contains(&"step 5 skipped for the whole class".to_owned()),
+        "{said:?}"
+    );
+    assert!(
+        said.contains(&"progress reset for \"erin\"".to_owned()),
+        "{said:?}"
+    );
+    assert_eq!(said.last().map(String::as_str), Some("course closed"));
 }
 
 #[test]

@@ -77,6 +77,8 @@ pub enum Event {
         step: usize,
         title: String,
     },
+    /// The course did what it was asked (opened, closed, a skip, a reset: a sentence saying what).
+    CourseChanged(String),
 }
 
 impl Event {
@@ -133,7 +135,7 @@ impl Event {
             Event::ConnectionRejected { peer, reason } => {
                 format!("connection from {peer} closed: {reason}")
             }
-            Event::BrokerProblem(what) => what.clone(),
+            Event::BrokerProblem(what) | Event::CourseChanged(what) => what.clone(),
             Event::ConnectionsOverCap {
                 first_peer,
                 refused,

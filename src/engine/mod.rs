@@ -365,7 +365,10 @@ impl EngineLoop {
                 }
             }
             Command::Course(command) => match self.course.execute(command).await {
-                Ok(_) => Ok(()),
+                Ok(done) => {
+                    self.sink.send(Event::CourseChanged(done));
+                    Ok(())
+                }
                 Err(err) => self.reject(err.to_string()),
             },
             Command::Fleet(command) => {
