@@ -235,7 +235,9 @@ async fn follow(
 ) {
     let mut batch = Vec::with_capacity(BATCH);
     let mut dirty = false;
-    let mut last_publish = Instant::now() - PUBLISH_EVERY;
+    let mut last_publish = Instant::now()
+        .checked_sub(PUBLISH_EVERY)
+        .unwrap_or_else(Instant::now);
     let mut last_dropped = 0;
     loop {
         let publish_at = last_publish + PUBLISH_EVERY;
