@@ -86,6 +86,11 @@ pub struct ServeArgs {
     /// and the packet's fields, the same format as the Trace tab's export.
     #[arg(long, value_name = "FILE.jsonl")]
     pub trace: Option<std::path::PathBuf>,
+    /// Run a workshop course: a course file (TOML), or `builtin` for "MQTT in 12 steps". A line is
+    /// printed each time a learner completes a step; the roster is printed at exit and, on Unix,
+    /// on `kill -USR2 <pid>`.
+    #[arg(long, value_name = "FILE|builtin")]
+    pub course: Option<std::path::PathBuf>,
 }
 
 /// The broker's settings as flags; shared by the window and `serve`.
@@ -192,8 +197,18 @@ pub fn serve(args: &ServeArgs) -> anyhow::Result<()> {
         Some(loaded) => loaded.settings.clone(),
         None => args.broker.to_settings()?,
     };
+    // A bad course file is reported before anything starts.
+    let course = args
+        .course
+        .as_deref()
+        .map(crate::serve_course::check_course)
+        .transpose()?;
     print_limits_and_log();
     let engine = Engine::start()?;
+    if let Some(course) = course {
+        // Before the broker starts, so every learner's first CONNECT counts.
+        crate::serve_course::open(&engine, course)?;
+    }
     if let Some(path) = &args.trace {
         // Before the broker starts, so the file holds every connection from its CONNECT on.
         start_trace_file(&engine, path)?;
@@ -230,6 +245,11 @@ pub fn serve(args: &ServeArgs) -> anyhow::Result<()> {
         start_recording(&engine, path)?;
     }
     let diagnostics_asked = diagnostics_on_signal();
+    let roster_asked = if args.course.is_some() {
+        crate::serve_course::roster_on_signal()
+    } else {
+        Arc::new(AtomicBool::new(false))
+    };
     if args.diagnostics {
         print!("{}", diagnostics_text(&engine));
     }
@@ -243,6 +263,9 @@ pub fn serve(args: &ServeArgs) -> anyhow::Result<()> {
         }
         if diagnostics_asked.swap(false, Ordering::Relaxed) {
             print!("{}", diagnostics_text(&engine));
+        }
+        if roster_asked.swap(false, Ordering::Relaxed) {
+            print!("{}", crate::serve_course::roster_text(&engine));
         }
         if std::time::Instant::now() >= next_status {
             next_status += FLEET_STATUS_EVERY;
@@ -267,6 +290,9 @@ pub fn serve(args: &ServeArgs) -> anyhow::Result<()> {
         )?
     {
         eprintln!("mqtt-playground: {why}");
+    }
+    if args.course.is_some() {
+        print!("{}", crate::serve_course::roster_text(&engine));
     }
     println!("stopping…");
     drop(engine);

@@ -77,6 +77,8 @@ pub enum Event {
         step: usize,
         title: String,
     },
+    /// The course did what it was asked (opened, closed, a skip, a reset: a sentence saying what).
+    CourseChanged(String),
 }
 
 impl Event {
@@ -133,7 +135,7 @@ impl Event {
             Event::ConnectionRejected { peer, reason } => {
                 format!("connection from {peer} closed: {reason}")
             }
-            Event::BrokerProblem(what) => what.clone(),
+            Event::BrokerProblem(what) | Event::CourseChanged(what) => what.clone(),
             Event::ConnectionsOverCap {
                 first_peer,
                 refused,
@@ -157,7 +159,8 @@ impl Event {
                 step,
                 title,
             } => {
-                let by = if learner == client_id {
+                // An empty client id (the broker assigned one) says nothing worth printing.
+                let by = if learner == client_id || client_id.is_empty() {
                     String::new()
                 } else {
                     format!(" (client \"{}\")", shown_id(client_id))

@@ -430,11 +430,12 @@ async fn handle_client<R, W>(
         return;
     }
     // The trace keeps the client's own id (from `info`), whatever the forwarded CONNECT carries.
-    let trace = ConnectionTrace::begin(
+    let trace = ConnectionTrace::begin_at(
         &door.registry.trace,
         &info,
         registration.connection,
         &connect_bytes,
+        Some(peer),
     );
     upstream.trace = trace.client_leg(&connect_bytes, upstream.counter.at_boundary());
     if broker.write_all(&connect_bytes).await.is_err() {

@@ -132,6 +132,7 @@ impl Engine {
             snapshot.clone(),
             log.clone(),
             trace.clone(),
+            course.clone(),
         ));
         Ok(Self {
             runtime: Some(runtime),
@@ -254,8 +255,10 @@ async fn run(
     published: Arc<Mutex<Arc<Snapshot>>>,
     log: monitor::LogAccess,
     trace: trace::TraceAccess,
+    course: course::CourseAccess,
 ) {
     let mut engine = EngineLoop {
+        course: course::CourseRunner::new(course, trace.clone(), sink.clone()),
         monitor: monitor::Monitor::new(log, sink.clone()),
         host: BrokerHost::default(),
         fleet: Fleet::default(),
@@ -286,6 +289,7 @@ async fn run(
             }
         }
     }
+    engine.course.close();
     engine.stop().await;
     engine.monitor.shutdown().await;
 }
@@ -300,6 +304,8 @@ struct EngineLoop {
     published: Arc<Mutex<Arc<Snapshot>>>,
     /// The app's own subscriber: its connection, log, plots and recording.
     monitor: monitor::Monitor,
+    /// The workshop course, when one is open.
+    course: course::CourseRunner,
 }
 
 impl EngineLoop {
@@ -358,9 +364,13 @@ impl EngineLoop {
                     Err(err) => self.reject(format!("the trace command failed: {err}")),
                 }
             }
-            Command::Course(command) => self.reject(format!(
-                "courses are not available in this build yet ({command:?})"
-            )),
+            Command::Course(command) => match self.course.execute(command).await {
+                Ok(done) => {
+                    self.sink.send(Event::CourseChanged(done));
+                    Ok(())
+                }
+                Err(err) => self.reject(err.to_string()),
+            },
             Command::Fleet(command) => {
                 // A group is refused up front when it would not fit next to who is connected now.
                 self.fleet
@@ -368,6 +378,14 @@ impl EngineLoop {
                 match self.fleet.execute(command, self.host.running()) {
                     Ok(done) => {
                         self.sink.send(Event::FleetChanged(done));
+                        // The fleet's devices are never learners of a course.
+                        self.course.own_clients().set_devices(
+                            self.fleet
+                                .snapshot()
+                                .groups
+                                .into_iter()
+                                .flat_map(|g| g.devices.into_iter().map(|d| d.client_id)),
+                        );
                         // The subscriber follows the fleet's target (the embedded broker or an external one).
                         self.follow_target();
                         Ok(())

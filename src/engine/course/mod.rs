@@ -5,13 +5,30 @@
 //! The shape front ends rely on is fixed here; the parser (`format.rs`), the check vocabulary
 //! (`check.rs`) and the per-learner bookkeeping (`progress.rs`) fill it in.
 
+mod check;
+mod check_params;
+mod format;
+mod observe;
+mod pattern;
 mod placeholders;
+mod progress;
+mod roster;
+mod runner;
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
+pub use check::{Check, KNOWN_KINDS, Property, Verdict, Wildcard};
+pub use format::{
+    BUILT_IN_COURSE_TOML, Course, CourseFileError, CourseStep, MAX_COURSE_FILE_BYTES,
+};
+pub use observe::{Learner, Observation, Observer, learner_of};
+pub use pattern::Pattern;
 pub use placeholders::{Placeholders, fill_placeholders};
+pub use progress::{Completed, MAX_LEARNERS, Progress, ProgressError};
+pub use roster::roster_table;
+pub use runner::{CourseRunner, OwnClients};
 
 /// The course that ships with the app (also `assets/courses/mqtt-in-12-steps.toml`).
 pub const BUILT_IN_COURSE_NAME: &str = "MQTT in 12 steps";
@@ -142,6 +159,12 @@ pub struct CourseSnapshot {
     pub learners: Vec<LearnerProgress>,
     /// Steps skipped for the whole class.
     pub skipped_for_all: Vec<usize>,
+    /// Packets the course could not look at because it fell behind (its queue was full): a step
+    /// may then stay open although the learner did it. Zero in a healthy class.
+    pub dropped_packets: u64,
+    /// Learners left out of the roster because it already follows its maximum
+    /// ([`progress::MAX_LEARNERS`]).
+    pub learners_refused: u64,
 }
 
 /// A handle on the course's state, cheap to clone: the engine writes through it, views read it.

@@ -1,5 +1,6 @@
 //! One client connection's trace: its CONNECT, its two legs, and how it ended.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::SystemTime;
 
@@ -10,6 +11,7 @@ use super::decode::{Decoded, decode_frame};
 use super::fields::Fields;
 use super::leg::{FrameLength, Leg, frame_length};
 use super::record::{CONNECTION_END, PacketRecord, TraceDirection};
+use super::tap::{TapConnection, TapRecord};
 use crate::engine::mqtt_wire::{ConnectInfo, ProtocolVersion};
 
 /// How a connection ended, as the front door saw it.
@@ -37,6 +39,8 @@ pub struct ConnectionTrace {
     connection: u64,
     version: ProtocolVersion,
     will_topic: Option<String>,
+    /// Who the connection is, for the course's tap.
+    who: Arc<TapConnection>,
 }
 
 impl ConnectionTrace {
@@ -48,12 +52,29 @@ impl ConnectionTrace {
         connection: u64,
         connect_frame: &[u8],
     ) -> Arc<Self> {
+        Self::begin_at(access, info, connection, connect_frame, None)
+    }
+
+    /// [`ConnectionTrace::begin`] knowing where the connection came from (the course's roster shows
+    /// learners without a user name or client id by address).
+    pub fn begin_at(
+        access: &TraceAccess,
+        info: &ConnectInfo,
+        connection: u64,
+        connect_frame: &[u8],
+        peer: Option<SocketAddr>,
+    ) -> Arc<Self> {
         let trace = Arc::new(Self {
             access: access.clone(),
             client: info.client_id.as_str().into(),
             connection,
             version: info.version,
             will_topic: info.will.as_ref().map(|w| w.topic.clone()),
+            who: Arc::new(TapConnection {
+                username: info.username.clone(),
+                peer,
+                protocol: info.version.label(),
+            }),
         });
         let decoded = match info.version {
             // The parser reads 3.1.1 and 5; a 3.1 CONNECT ("MQIsdp") is described from what the door read.
@@ -137,12 +158,22 @@ impl ConnectionTrace {
         );
     }
 
+    /// Stores every record (and offers them to a running course).
     pub(super) fn record_all(&self, direction: TraceDirection, decoded: Vec<Decoded>) {
+        self.record(direction, decoded, usize::MAX);
+    }
+
+    /// Stores the first `keep` records; a running course is offered all of them.
+    pub(super) fn record(&self, direction: TraceDirection, decoded: Vec<Decoded>, keep: usize) {
         if decoded.is_empty() {
             return;
         }
+        let tapping = self.access.tapping();
+        if keep == 0 && !tapping {
+            return;
+        }
         let time = SystemTime::now();
-        let records = decoded.into_iter().map(|d| PacketRecord {
+        let mut records = decoded.into_iter().map(|d| PacketRecord {
             seq: 0,
             time,
             client: self.client.clone(),
@@ -152,7 +183,24 @@ impl ConnectionTrace {
             label: d.label,
             fields: d.fields,
         });
-        self.access.push_all(records);
+        let stored = if keep > 0 {
+            self.access.push_all(records.by_ref().take(keep))
+        } else {
+            Vec::new()
+        };
+        if tapping {
+            let who = &self.who;
+            self.access
+                .offer_to_tap(
+                    stored
+                        .into_iter()
+                        .chain(records.map(Arc::new))
+                        .map(|record| TapRecord {
+                            record,
+                            who: who.clone(),
+                        }),
+                );
+        }
     }
 }
 

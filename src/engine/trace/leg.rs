@@ -14,21 +14,19 @@ pub const MAX_DECODED_FRAME: usize = 256 * 1024;
 /// The longest fixed header MQTT allows (type byte + four length bytes).
 const MAX_FIXED_HEADER: usize = 5;
 
-/// How much of a leg is decoded.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Mode {
-    Off,
-    /// Only the broker's first packet (the CONNACK), which every connection's trace shows.
-    FirstPacket,
-    Full,
-}
-
 /// One direction's decoder; a detached leg (the default) records nothing.
 #[derive(Default)]
 pub struct Leg {
     connection: Option<Arc<ConnectionTrace>>,
     direction: Option<TraceDirection>,
-    mode: Option<Mode>,
+    /// The broker's first packet (the CONNACK), which every connection's trace keeps, is still to come.
+    first_pending: bool,
+    /// The user watches this client: every record is kept in the store.
+    watched: bool,
+    /// A course is running: every record is offered to it (the store keeps only what it would anyway).
+    tapping: bool,
+    /// The stream could not be followed any further.
+    broken: bool,
     generation: u64,
     /// True when the next byte starts a frame.
     at_frame_start: bool,
@@ -46,16 +44,19 @@ impl Leg {
         Self {
             connection: Some(connection),
             direction: Some(direction),
-            mode: Some(if first_packet {
-                Mode::FirstPacket
-            } else {
-                Mode::Off
-            }),
+            first_pending: first_packet,
+            watched: false,
+            tapping: false,
+            broken: false,
             generation: u64::MAX,
             at_frame_start: true,
             buffer: BytesMut::new(),
             skipping: 0,
         }
+    }
+
+    fn decoding(&self) -> bool {
+        !self.broken && (self.watched || self.tapping || self.first_pending)
     }
 
     /// Looks at the next chunk of the stream. `at_boundary_after` says whether the stream is at a frame
@@ -68,20 +69,15 @@ impl Leg {
         let generation = connection.access().generation();
         if generation != self.generation {
             self.generation = generation;
-            let full = connection.is_watched();
-            let mode = match self.mode {
-                Some(Mode::FirstPacket) if !full => Mode::FirstPacket,
-                _ if full => Mode::Full,
-                _ => Mode::Off,
-            };
-            if mode == Mode::Off {
+            self.watched = connection.is_watched();
+            self.tapping = connection.access().tapping();
+            if !self.decoding() {
                 self.buffer = BytesMut::new();
                 self.skipping = 0;
             }
-            self.mode = Some(mode);
         }
         // Off, or switched on in the middle of a frame: wait for the stream's next boundary.
-        if self.mode == Some(Mode::Off) || (!self.at_frame_start && !self.in_frame()) {
+        if !self.decoding() || (!self.at_frame_start && !self.in_frame()) {
             self.at_frame_start = at_boundary_after;
             return;
         }
@@ -90,12 +86,20 @@ impl Leg {
         self.take_frames(chunk, &connection, &mut decoded);
         // While decoding, the leg knows its own boundaries as well as the front door does.
         self.at_frame_start = at_boundary_after || !self.in_frame();
-        if self.mode == Some(Mode::FirstPacket) && !decoded.is_empty() {
-            decoded.truncate(1);
-            self.mode = Some(Mode::Off);
-            self.buffer = BytesMut::new();
+        let keep = if self.watched {
+            usize::MAX
+        } else if self.first_pending && !decoded.is_empty() {
+            1
+        } else {
+            0
+        };
+        if self.first_pending && !decoded.is_empty() {
+            self.first_pending = false;
+            if !self.decoding() {
+                self.buffer = BytesMut::new();
+            }
         }
-        connection.record_all(direction, decoded);
+        connection.record(direction, decoded, keep);
     }
 
     /// The stream ended: a packet cut off in the middle is recorded for what it was.
@@ -103,7 +107,7 @@ impl Leg {
         let (Some(connection), Some(direction)) = (&self.connection, self.direction) else {
             return;
         };
-        if self.buffer.is_empty() || self.mode != Some(Mode::Full) {
+        if self.buffer.is_empty() || !(self.watched || self.tapping) || self.broken {
             return;
         }
         let expected = match frame_length(&self.buffer) {
@@ -119,7 +123,8 @@ impl Leg {
             ),
         );
         self.buffer = BytesMut::new();
-        connection.record_all(direction, vec![cut]);
+        let keep = if self.watched { 1 } else { 0 };
+        connection.record(direction, vec![cut], keep);
     }
 
     /// True while a frame is partly buffered or being skipped.
@@ -145,7 +150,7 @@ impl Leg {
                     out.push(malformed(&self.buffer, self.buffer.len(), &error));
                     // The stream cannot be followed any further (the front door closes it too).
                     self.buffer = BytesMut::new();
-                    self.mode = Some(Mode::Off);
+                    self.broken = true;
                     return;
                 }
                 FrameLength::Known(length) if length > MAX_DECODED_FRAME => {
@@ -306,5 +311,40 @@ mod tests {
         assert!(labels[1].starts_with("PUBLISH?"), "{labels:?}");
         assert!(labels[1].contains("too large"), "{labels:?}");
         assert_eq!(labels[2], "PINGREQ");
+    }
+
+    #[test]
+    fn a_course_tap_gets_every_packet_while_the_store_keeps_only_what_it_kept() {
+        let access = TraceAccess::default();
+        let (mut tapped, dropped) = access.open_course_tap(16);
+        let trace = ConnectionTrace::begin(&access, &info("learner"), 1, &[]);
+        let mut client = trace.client_leg(&[], true);
+        let mut broker = trace.broker_leg();
+        broker.feed(&[0x20, 0x02, 0x00, 0x00], true);
+        client.feed(&PUBLISH, true);
+        broker.feed(&[0x40, 0x02, 0x00, 0x07], true);
+        // (The test's CONNECT frame is empty, so its record is a MALFORMED one.)
+        assert_eq!(
+            packets(&access, "learner").get(1..),
+            Some(&["CONNACK accepted".to_owned()][..]),
+            "the store keeps what it keeps without a course"
+        );
+        let mut seen = Vec::new();
+        while let Ok(tap) = tapped.try_recv() {
+            seen.push(tap.record.label.clone());
+        }
+        assert_eq!(
+            seen.get(1..).unwrap_or_default(),
+            vec!["CONNACK accepted", "PUBLISH a/b QoS 1 id 7", "PUBACK id 7"]
+        );
+        // A full queue drops and counts, and never waits.
+        for _ in 0..20 {
+            client.feed(&PUBLISH, true);
+        }
+        assert_eq!(dropped.load(std::sync::atomic::Ordering::Relaxed), 4);
+        access.close_course_tap();
+        while tapped.try_recv().is_ok() {}
+        client.feed(&PUBLISH, true);
+        assert!(tapped.try_recv().is_err(), "a closed tap gets nothing");
     }
 }

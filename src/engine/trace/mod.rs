@@ -13,6 +13,7 @@ mod leg;
 mod record;
 mod sink;
 mod store;
+mod tap;
 
 use std::collections::HashSet;
 use std::path::PathBuf;
@@ -26,6 +27,7 @@ pub use leg::{Leg, MAX_DECODED_FRAME};
 pub use record::{CONNECTION_END, MALFORMED, PacketRecord, TraceDirection};
 pub use sink::{TraceFileError, export};
 pub use store::{ClientTrace, PER_CLIENT_RECORDS, TOTAL_BYTES, TOTAL_RECORDS, TraceStore};
+pub use tap::{TapConnection, TapRecord};
 
 use sink::FileSink;
 
@@ -63,6 +65,8 @@ struct Shared {
     /// Bumped when `watching` changes; legs compare it per chunk (one atomic load) and look again.
     generation: AtomicU64,
     file: Mutex<Option<FileSink>>,
+    /// The running course's view of every connection's packets (closed while no course runs).
+    tap: tap::Tap,
 }
 
 /// A handle on the trace, cheap to clone: the front door writes through it, views read through it.
@@ -124,22 +128,57 @@ impl TraceAccess {
         self.0.generation.load(Ordering::Relaxed)
     }
 
+    /// True while a course reads every connection's records (one atomic load).
+    pub(crate) fn tapping(&self) -> bool {
+        self.0.tap.is_open()
+    }
+
+    /// Starts offering every connection's records, fully decoded, to a queue of `capacity` records
+    /// (the course reads it); returns the queue and the count of records it had no room for. The
+    /// store keeps only what it keeps without a course.
+    pub fn open_course_tap(
+        &self,
+        capacity: usize,
+    ) -> (
+        tokio::sync::mpsc::Receiver<TapRecord>,
+        Arc<std::sync::atomic::AtomicU64>,
+    ) {
+        let opened = self.0.tap.open(capacity);
+        self.0.generation.fetch_add(1, Ordering::Relaxed);
+        opened
+    }
+
+    /// Stops the course's tap; unwatched connections go back to costing one atomic load per chunk.
+    pub fn close_course_tap(&self) {
+        self.0.tap.close();
+        self.0.generation.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(super) fn offer_to_tap(&self, records: impl IntoIterator<Item = TapRecord>) {
+        self.0.tap.offer(records);
+    }
+
     fn is_watched(&self, client: &str) -> bool {
         let watching = self.watching();
         watching.all || watching.clients.contains(client)
     }
 
-    /// Adds records (as one batch, under one lock) and hands them to the trace file if one is open.
-    pub fn push_all(&self, records: impl IntoIterator<Item = PacketRecord>) {
+    /// Adds records (as one batch, under one lock) and hands them to the trace file if one is open;
+    /// returns them as stored.
+    pub fn push_all(
+        &self,
+        records: impl IntoIterator<Item = PacketRecord>,
+    ) -> Vec<Arc<PacketRecord>> {
         let stored: Vec<Arc<PacketRecord>> = {
             let mut store = self.store();
             records.into_iter().map(|r| store.push(r)).collect()
         };
         if let Some(file) = self.file().as_ref() {
-            for record in stored {
-                file.offer(record);
+            for record in &stored {
+                file.offer(record.clone());
             }
         }
+        stored
     }
 
     /// Carries out a command; the error is in words a user can act on.
