@@ -72,6 +72,8 @@ pub struct ServeArgs {
     /// and the packet's fields, the same format as the Trace tab's export.
     #[arg(long, value_name = "FILE.jsonl")]
     pub trace: Option<std::path::PathBuf>,
+    #[command(flatten)]
+    pub accounts: crate::serve_accounts::AccountsArgs,
 }
 
 /// The broker's settings as flags; shared by the window and `serve`.
@@ -90,7 +92,7 @@ pub struct BrokerArgs {
     #[arg(long)]
     pub no_websocket: bool,
     /// Require this user name from every client (needs --password).
-    #[arg(long, value_name = "U")]
+    #[arg(long, value_name = "U", alias = "username")]
     pub user: Option<String>,
     /// The password that goes with --user.
     #[arg(long, value_name = "P")]
@@ -141,6 +143,7 @@ impl BrokerArgs {
             ws_port,
             credentials,
             max_connections: self.max_connections.or(base.max_connections),
+            learner_accounts: base.learner_accounts.clone(),
         };
         settings.validate()?;
         Ok(settings)
@@ -174,10 +177,15 @@ pub fn load_scenario(
 /// logging connects and disconnects.
 pub fn serve(args: &ServeArgs) -> anyhow::Result<()> {
     let loaded = load_scenario(args.scenario.as_deref(), &args.broker)?;
-    let settings = match &loaded {
+    let mut settings = match &loaded {
         Some(loaded) => loaded.settings.clone(),
         None => args.broker.to_settings()?,
     };
+    let learners = crate::serve_accounts::plan(&args.accounts)?;
+    if let Some(planned) = &learners {
+        settings.learner_accounts = planned.accounts.clone();
+        settings.validate()?;
+    }
     print_limits_and_log();
     let engine = Engine::start()?;
     if let Some(path) = &args.trace {
@@ -193,7 +201,11 @@ pub fn serve(args: &ServeArgs) -> anyhow::Result<()> {
             "The scenario's devices connect to an external broker; the embedded broker is not started."
         );
     } else {
-        start_and_announce(&engine, settings)?;
+        let info = start_and_announce(&engine, settings)?;
+        crate::serve_accounts::announce(&info);
+        if let Some(planned) = &learners {
+            crate::serve_accounts::write_outputs(planned, &info)?;
+        }
     }
     if let Some(loaded) = loaded {
         let groups = loaded.scenario.groups.len();
@@ -337,7 +349,10 @@ fn start_trace_file(engine: &Engine, path: &Path) -> anyhow::Result<()> {
 /// How often `serve` prints how the devices are doing.
 const FLEET_STATUS_EVERY: Duration = Duration::from_secs(5);
 
-fn start_and_announce(engine: &Engine, settings: BrokerSettings) -> anyhow::Result<()> {
+fn start_and_announce(
+    engine: &Engine,
+    settings: BrokerSettings,
+) -> anyhow::Result<crate::engine::RunningInfo> {
     let info = match engine.start_broker_blocking(settings) {
         Ok(info) => info,
         Err(StartError::Broker(err)) => anyhow::bail!("{err}"),
@@ -382,7 +397,7 @@ fn start_and_announce(engine: &Engine, settings: BrokerSettings) -> anyhow::Resu
     {
         println!("  try: {}", first.text);
     }
-    Ok(())
+    Ok(info)
 }
 
 /// True for the connects and clean disconnects of the app's own simulated devices.

@@ -6,4 +6,5 @@ pub mod desktop;
 pub mod engine;
 pub mod logging;
 pub mod scenario;
+pub mod serve_accounts;
 pub mod ui;

@@ -15,13 +15,23 @@ pub enum FilePurpose {
     OpenRecording,
     /// Save a client's packet trace as JSON Lines.
     ExportTrace,
+    /// Save the learner accounts as a printable HTML sheet.
+    ExportAccountsSheet,
+    /// Save the learner accounts as CSV (username,password).
+    ExportAccountsCsv,
+    /// Open learner accounts saved as CSV.
+    OpenAccountsCsv,
 }
 
 impl FilePurpose {
     fn saves(self) -> bool {
         matches!(
             self,
-            Self::SaveScenario | Self::ExportLog | Self::ExportTrace
+            Self::SaveScenario
+                | Self::ExportLog
+                | Self::ExportTrace
+                | Self::ExportAccountsSheet
+                | Self::ExportAccountsCsv
         )
     }
 
@@ -32,6 +42,9 @@ impl FilePurpose {
             Self::ExportLog => "Export the message log",
             Self::OpenRecording => "Open a recorded message log",
             Self::ExportTrace => "Export the packet trace",
+            Self::ExportAccountsSheet => "Export the learners' sheet",
+            Self::ExportAccountsCsv => "Export the learner accounts",
+            Self::OpenAccountsCsv => "Open learner accounts",
         }
     }
 
@@ -41,6 +54,8 @@ impl FilePurpose {
             Self::ExportLog => &[("JSON Lines", &["jsonl"]), ("CSV", &["csv"])],
             Self::OpenRecording => &[("JSON Lines", &["jsonl", "json", "txt"])],
             Self::ExportTrace => &[("JSON Lines", &["jsonl"])],
+            Self::ExportAccountsSheet => &[("Web page (HTML)", &["html", "htm"])],
+            Self::ExportAccountsCsv | Self::OpenAccountsCsv => &[("CSV", &["csv"])],
         }
     }
 
@@ -49,6 +64,8 @@ impl FilePurpose {
             Self::SaveScenario => "scenario.toml",
             Self::ExportLog => "messages.jsonl",
             Self::ExportTrace => "trace.jsonl",
+            Self::ExportAccountsSheet => "learner-accounts.html",
+            Self::ExportAccountsCsv => "learner-accounts.csv",
             _ => "",
         }
     }

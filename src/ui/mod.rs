@@ -1,5 +1,6 @@
 //! The window: egui panels that draw engine snapshots and send engine commands (no tokio, no MQTT here).
 
+pub mod accounts;
 pub mod activity;
 pub mod app;
 pub mod broker_panel;
@@ -45,6 +46,9 @@ pub fn run_window(cli: &Cli) -> anyhow::Result<()> {
         None => cli.broker.to_settings()?,
     };
     let engine = Engine::start()?;
+    // Learner accounts kept from the last run: read once here, before the window's first frame.
+    let accounts_store = crate::engine::accounts::store::default_path();
+    let mut kept_learners = kept_learner_accounts(accounts_store.as_deref());
     let scenario_path = cli.scenario.clone();
     let start_tab = cli.tab;
     let trace_client = cli.trace_client.clone();
@@ -83,11 +87,14 @@ pub fn run_window(cli: &Cli) -> anyhow::Result<()> {
                 .storage
                 .map(persisted::Persisted::load)
                 .unwrap_or_default();
-            let settings = if scenario_fleet.is_some() {
+            let mut settings = if scenario_fleet.is_some() {
                 flag_settings
             } else {
                 persisted::startup_settings(&saved.broker, &flags).unwrap_or(flag_settings)
             };
+            if let Some(learners) = kept_learners.take() {
+                with_kept_learners(&mut settings, learners);
+            }
             let mut startup = Vec::new();
             if !no_broker {
                 startup.push(Command::StartBroker(settings.clone()));
@@ -116,6 +123,7 @@ pub fn run_window(cli: &Cli) -> anyhow::Result<()> {
                     dialog_ctx.request_repaint()
                 })))
                 .with_network_question(question)
+                .with_accounts_store(accounts_store.clone())
                 .restore(&saved, &cc.egui_ctx);
             if scenario_path.is_some() || start_tab.is_some() || trace_client.is_some() {
                 app = app.with_welcome(false);
@@ -135,6 +143,33 @@ pub fn run_window(cli: &Cli) -> anyhow::Result<()> {
         }),
     )
     .map_err(|e| anyhow::anyhow!("could not open the window: {e}"))
+}
+
+/// The learner accounts kept in `path` by an earlier run; a file that cannot be read is reported and
+/// left alone (the broker then starts without learner accounts).
+fn kept_learner_accounts(
+    path: Option<&std::path::Path>,
+) -> Option<crate::engine::accounts::LearnerAccounts> {
+    match crate::engine::accounts::store::load(path?) {
+        Ok(kept) => kept,
+        Err(err) => {
+            tracing::warn!("the kept learner accounts are not used: {err}");
+            None
+        }
+    }
+}
+
+/// Puts kept learner accounts into the starting settings when they fit (sign-in on, no name clash).
+fn with_kept_learners(
+    settings: &mut crate::engine::BrokerSettings,
+    learners: crate::engine::accounts::LearnerAccounts,
+) {
+    let mut candidate = settings.clone();
+    candidate.learner_accounts = learners;
+    match candidate.validate() {
+        Ok(()) => *settings = candidate,
+        Err(err) => tracing::warn!("the kept learner accounts are not used: {err}"),
+    }
 }
 
 /// Ctrl-C or SIGTERM closes the window the way its close button does, so the broker stops and the

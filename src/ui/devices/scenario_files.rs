@@ -51,7 +51,12 @@ impl DevicesPanel {
                     FileWork::Saved(scenario.save(&path).map_err(|e| e.to_string()), path)
                 })
             }
-            FilePurpose::ExportLog | FilePurpose::OpenRecording | FilePurpose::ExportTrace => {
+            FilePurpose::ExportLog
+            | FilePurpose::OpenRecording
+            | FilePurpose::ExportTrace
+            | FilePurpose::ExportAccountsSheet
+            | FilePurpose::ExportAccountsCsv
+            | FilePurpose::OpenAccountsCsv => {
                 return;
             }
         };

@@ -193,7 +193,12 @@ impl MessagesPanel {
                 }
             }
             FilePurpose::OpenRecording => MonitorCommand::Import(path.to_path_buf()),
-            FilePurpose::OpenScenario | FilePurpose::SaveScenario | FilePurpose::ExportTrace => {
+            FilePurpose::OpenScenario
+            | FilePurpose::SaveScenario
+            | FilePurpose::ExportTrace
+            | FilePurpose::ExportAccountsSheet
+            | FilePurpose::ExportAccountsCsv
+            | FilePurpose::OpenAccountsCsv => {
                 return None;
             }
         };
