@@ -293,11 +293,12 @@ fn serve_with_learners_writes_a_sheet_whose_accounts_sign_in_and_serve_with_acco
 
 #[test]
 fn serve_refuses_learners_without_somewhere_to_write_them_or_without_an_instructor() {
+    let port = free_port().to_string();
     let output = Process::new(env!("CARGO_BIN_EXE_mqtt-playground"))
         .args([
             "serve",
             "--port",
-            "0",
+            &port,
             "--user",
             "t",
             "--password",
@@ -314,7 +315,14 @@ fn serve_refuses_learners_without_somewhere_to_write_them_or_without_an_instruct
     let folder = tempfile::tempdir().expect("a folder");
     let out = folder.path().join("a.csv");
     let output = Process::new(env!("CARGO_BIN_EXE_mqtt-playground"))
-        .args(["serve", "--port", "0", "--learners", "3", "--accounts-out"])
+        .args([
+            "serve",
+            "--port",
+            &port,
+            "--learners",
+            "3",
+            "--accounts-out",
+        ])
         .arg(&out)
         .output()
         .expect("runs");

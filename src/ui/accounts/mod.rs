@@ -255,7 +255,7 @@ impl AccountsDialog {
             return;
         }
         ui.horizontal(|ui| {
-            ui.label(RichText::new(self.draft.describe()).strong());
+            ui.label(RichText::new(format!("{} in the list", self.draft.describe())).strong());
             let text = if self.show_passwords {
                 "Hide passwords"
             } else {
