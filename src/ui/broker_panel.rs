@@ -189,6 +189,14 @@ impl BrokerPanel {
                 ui.label(self.form.learner_accounts.describe());
             }
         });
+        if !self.form.learner_accounts.is_empty() && !self.form.require_login {
+            ui.label(
+                RichText::new(
+                    "Learner accounts need \"Require a password\" with your own user name: turn it on, or clear the accounts.",
+                )
+                .color(ui.visuals().error_fg_color),
+            );
+        }
         let out = self.accounts.ui(ui.ctx(), &self.form.learner_accounts);
         self.file_requests.extend(out.files);
         let accounts = out.apply?;

@@ -54,8 +54,15 @@ pub enum AccountsError {
 
 /// The learner accounts, validated: non-empty distinct user names, non-empty passwords, at most
 /// [`MAX_LEARNERS`]. Cheap to clone (settings travel in every snapshot).
-#[derive(Clone, Default, PartialEq, Eq)]
+#[derive(Clone, Default, Eq)]
 pub struct LearnerAccounts(Arc<Vec<Credentials>>);
+
+/// The window compares settings every frame: the same list (the usual case) is found without reading it.
+impl PartialEq for LearnerAccounts {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0) || self.0 == other.0
+    }
+}
 
 /// Only the number of accounts: a settings `{:?}` in a log line shows neither names nor passwords.
 impl std::fmt::Debug for LearnerAccounts {

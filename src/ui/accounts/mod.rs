@@ -139,6 +139,8 @@ impl AccountsDialog {
             .open(&mut open)
             .collapsible(false)
             .default_width(440.0)
+            // Beside the broker column, so the panel's "25 learner accounts" stays in view.
+            .default_pos([400.0, 80.0])
             .show(ctx, |ui| self.contents(ui, applied, &mut out));
         self.open = open && self.open;
         out
@@ -268,6 +270,13 @@ impl AccountsDialog {
         let row_height = ui.text_style_height(&egui::TextStyle::Monospace) + 4.0;
         let accounts = self.draft.as_slice();
         let show = self.show_passwords;
+        // Monospace names padded to one width line the passwords up in a column.
+        let name_width = accounts
+            .iter()
+            .map(|a| a.username.chars().count())
+            .max()
+            .unwrap_or(0)
+            .min(generate::MAX_PREFIX_CHARS + 4);
         // Only the visible rows are laid out: 500 accounts cost what 10 do.
         egui::ScrollArea::vertical()
             .max_height(220.0)
@@ -275,11 +284,7 @@ impl AccountsDialog {
             .show_rows(ui, row_height, accounts.len(), |ui, rows| {
                 for account in accounts.get(rows).unwrap_or_default() {
                     ui.horizontal(|ui| {
-                        ui.add_sized(
-                            [160.0, row_height],
-                            egui::Label::new(RichText::new(&account.username).monospace())
-                                .truncate(),
-                        );
+                        ui.monospace(format!("{:<name_width$}", account.username));
                         let password = if show {
                             account.password.as_str()
                         } else {
