@@ -48,7 +48,7 @@ pub fn run_window(cli: &Cli) -> anyhow::Result<()> {
     let engine = Engine::start()?;
     // Learner accounts kept from the last run: read once here, before the window's first frame.
     let accounts_store = crate::engine::accounts::store::default_path();
-    let mut kept_learners = kept_learner_accounts(accounts_store.as_deref());
+    let mut kept_learners = accounts::startup::kept_learner_accounts(accounts_store.as_deref());
     let scenario_path = cli.scenario.clone();
     let start_tab = cli.tab;
     let trace_client = cli.trace_client.clone();
@@ -93,7 +93,11 @@ pub fn run_window(cli: &Cli) -> anyhow::Result<()> {
                 persisted::startup_settings(&saved.broker, &flags).unwrap_or(flag_settings)
             };
             if let Some(learners) = kept_learners.take() {
-                with_kept_learners(&mut settings, learners);
+                accounts::startup::with_kept_learners(
+                    &mut settings,
+                    learners,
+                    saved.broker.username.as_deref(),
+                );
             }
             let mut startup = Vec::new();
             if !no_broker {
@@ -143,33 +147,6 @@ pub fn run_window(cli: &Cli) -> anyhow::Result<()> {
         }),
     )
     .map_err(|e| anyhow::anyhow!("could not open the window: {e}"))
-}
-
-/// The learner accounts kept in `path` by an earlier run; a file that cannot be read is reported and
-/// left alone (the broker then starts without learner accounts).
-fn kept_learner_accounts(
-    path: Option<&std::path::Path>,
-) -> Option<crate::engine::accounts::LearnerAccounts> {
-    match crate::engine::accounts::store::load(path?) {
-        Ok(kept) => kept,
-        Err(err) => {
-            tracing::warn!("the kept learner accounts are not used: {err}");
-            None
-        }
-    }
-}
-
-/// Puts kept learner accounts into the starting settings when they fit (sign-in on, no name clash).
-fn with_kept_learners(
-    settings: &mut crate::engine::BrokerSettings,
-    learners: crate::engine::accounts::LearnerAccounts,
-) {
-    let mut candidate = settings.clone();
-    candidate.learner_accounts = learners;
-    match candidate.validate() {
-        Ok(()) => *settings = candidate,
-        Err(err) => tracing::warn!("the kept learner accounts are not used: {err}"),
-    }
 }
 
 /// Ctrl-C or SIGTERM closes the window the way its close button does, so the broker stops and the

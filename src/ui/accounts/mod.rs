@@ -1,6 +1,7 @@
 //! The "Learner accounts" dialog: generate accounts in bulk, look at them, export a printable sheet or
 //! CSV, load a CSV printed earlier, and hand the accounts to the broker (or clear them).
 
+pub mod startup;
 mod work;
 
 use std::path::{Path, PathBuf};
