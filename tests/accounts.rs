@@ -161,6 +161,65 @@ fn learner_accounts_without_an_instructor_or_reusing_the_instructors_name_are_re
     );
 }
 
+/// The command printed on a card, as a learner would copy it (HTML entities undone).
+fn card_command(html: &str, username: &str) -> String {
+    let card = html
+        .split("<section class=\"card\">")
+        .find(|card| card.contains(&format!("<dd class=\"secret\">{username}</dd>")))
+        .expect("the learner's card");
+    let start = card.find("<pre>").expect("a command") + "<pre>".len();
+    let end = card.find("</pre>").expect("the command's end");
+    card[start..end]
+        .replace("&#39;", "'")
+        .replace("&quot;", "\"")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+}
+
+#[test]
+fn a_learner_runs_the_mosquitto_sub_line_on_their_card_and_receives() {
+    let Some(mosquitto_sub) = tools::on_path("mosquitto_sub") else {
+        tools::available("mosquitto_sub", false, "apt install mosquitto-clients");
+        return;
+    };
+    assert!(mosquitto_sub.is_file());
+    let learners = generate::generate(3, "student").expect("generated");
+    let (_engine, info) = running_broker_with(settings_with(&learners));
+    // Retained, so the learner's subscription gets it whenever it arrives.
+    let (teacher, mut connection) = v4_client(info.tcp, "teacher-pub", |o| {
+        o.set_credentials(INSTRUCTOR, INSTRUCTOR_PASSWORD);
+    });
+    teacher
+        .publish(
+            "playground/hello",
+            rumqttc::QoS::AtLeastOnce,
+            true,
+            "welcome",
+        )
+        .expect("queued");
+    pump_v4(&mut connection, Duration::from_millis(300));
+    let target = mqtt_playground::engine::accounts::sheet::SheetTarget::new(
+        info.settings.bind,
+        info.tcp.port(),
+        info.websocket.map(|w| w.port()),
+    );
+    let html = mqtt_playground::engine::accounts::sheet::to_html(&learners, &target);
+    let command = card_command(&html, "student02");
+    assert!(command.starts_with("mosquitto_sub "), "{command}");
+    let output = Process::new("sh")
+        .arg("-c")
+        .arg(format!("{command} -C 1 -W 20"))
+        .output()
+        .expect("sh runs");
+    let printed = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success() && printed.contains("playground/hello welcome"),
+        "the card's command received nothing: {printed} {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
 /// Runs the real binary; returns it with its output lines arriving on a channel.
 fn spawn_serve(args: &[&str]) -> (std::process::Child, std::sync::mpsc::Receiver<String>) {
     let mut child = Process::new(env!("CARGO_BIN_EXE_mqtt-playground"))
