@@ -161,6 +161,54 @@ fn learner_accounts_without_an_instructor_or_reusing_the_instructors_name_are_re
     );
 }
 
+#[test]
+fn simulated_devices_keep_signing_in_as_the_instructor_when_learner_accounts_arrive() {
+    use mqtt_playground::engine::Command;
+    use mqtt_playground::engine::fleet::{FleetCommand, GroupSpec};
+    let (engine, _info) = running_broker_with(settings_with(&LearnerAccounts::default()));
+    let spec = GroupSpec {
+        name: "room".to_owned(),
+        count: 2,
+        topic: "lab/{group}/device-{n}".to_owned(),
+        payload: r#"{"tick": {{counter}}}"#.to_owned(),
+        every: Some(Duration::from_millis(100)),
+        ..GroupSpec::default()
+    };
+    for command in [FleetCommand::AddGroup(spec), FleetCommand::Start(None)] {
+        engine
+            .call(Command::Fleet(command), PATIENCE)
+            .expect("the engine answers")
+            .expect("the fleet takes it");
+    }
+    wait_for_snapshot(&engine, "the devices connected", |s| {
+        s.fleet.groups.iter().any(|g| g.connected == 2)
+    });
+    // The window's "Use these accounts": a restart with the learners added.
+    let learners = generate::generate(3, "student").expect("generated");
+    engine
+        .call(Command::RestartBroker(settings_with(&learners)), PATIENCE)
+        .expect("the engine answers")
+        .expect("the broker restarts");
+    let tcp = match &engine.snapshot().broker {
+        mqtt_playground::engine::BrokerStatus::Running(info) => {
+            assert_eq!(info.settings.learner_accounts.len(), 3);
+            info.tcp
+        }
+        other => panic!("expected a running broker, got {other:?}"),
+    };
+    // A learner listens; the devices' messages after the restart prove they signed in again.
+    let learner = &learners.as_slice()[0];
+    let (client, mut connection) = v4_client(tcp, "learner-watch", |o| {
+        o.set_credentials(learner.username.clone(), learner.password.clone());
+    });
+    client
+        .subscribe("lab/room/#", rumqttc::QoS::AtMostOnce)
+        .expect("queued");
+    wait_v4_suback(&mut connection);
+    let got = receive_v4(&mut connection, 4);
+    assert_eq!(got.len(), 4, "the devices publish after the restart");
+}
+
 /// The command printed on a card, as a learner would copy it (HTML entities undone).
 fn card_command(html: &str, username: &str) -> String {
     let card = html
