@@ -9,10 +9,13 @@ pub mod sheet;
 pub mod store;
 
 use std::collections::HashSet;
-use std::sync::Arc;
+use std::collections::hash_map::RandomState;
+use std::hash::{BuildHasher, Hasher};
+use std::sync::{Arc, OnceLock};
 
 use subtle::{Choice, ConstantTimeEq};
 
+use super::auth_guard;
 use super::settings::Credentials;
 
 /// The most learner accounts one broker accepts (a large lecture hall, and a bound on memory and on the
@@ -158,26 +161,59 @@ pub(super) fn check_account(account: &Credentials) -> Result<(), AccountsError> 
 /// True when the user name and password are one of the accounts: the instructor's or a learner's (a
 /// learner's password under another learner's name does not count).
 ///
-/// Every account is compared, in time that does not depend on where the bytes differ, and no match ends
-/// the loop early: how long a check takes says nothing about which user names exist.
+/// How long the check takes says nothing about which user names exist, nor how long they are: the
+/// pair given and every account's pair are hashed with keys chosen at random for this process (128
+/// bits, two SipHash keys), and the fixed-size digests of all accounts are compared in constant time,
+/// none ending the loop early. Only a digest that matches is then confirmed byte for byte.
 pub fn sign_in_matches(
     instructor: &Credentials,
     learners: &LearnerAccounts,
     username: Option<&str>,
     password: Option<&[u8]>,
 ) -> bool {
-    let (Some(username), Some(password)) = (username, password) else {
-        // Still compare once, so a missing field is answered no faster than a wrong one.
-        let _ = super::auth_guard::credentials_match(instructor, username, password);
-        return false;
-    };
+    let keys = digest_keys();
+    let given = digest(
+        keys,
+        username.unwrap_or_default().as_bytes(),
+        password.unwrap_or_default(),
+    );
     let mut found = Choice::from(0);
+    let mut matched: Option<&Credentials> = None;
     for account in std::iter::once(instructor).chain(learners.iter()) {
-        let user_ok = username.as_bytes().ct_eq(account.username.as_bytes());
-        let password_ok = password.ct_eq(account.password.as_bytes());
-        found |= user_ok & password_ok;
+        let known = digest(
+            keys,
+            account.username.as_bytes(),
+            account.password.as_bytes(),
+        );
+        let equal = known.0.ct_eq(&given.0) & known.1.ct_eq(&given.1);
+        found |= equal;
+        if bool::from(equal) {
+            // Taken only for the account that matches; a match is no secret once the client is let in.
+            matched = Some(account);
+        }
     }
-    bool::from(found)
+    let confirmed =
+        matched.is_some_and(|account| auth_guard::credentials_match(account, username, password));
+    bool::from(found) && confirmed && username.is_some() && password.is_some()
+}
+
+/// Two hash keys chosen at random once per process.
+fn digest_keys() -> &'static (RandomState, RandomState) {
+    static KEYS: OnceLock<(RandomState, RandomState)> = OnceLock::new();
+    KEYS.get_or_init(|| (RandomState::new(), RandomState::new()))
+}
+
+/// A 128-bit keyed digest of a user name and password (lengths included, so no two pairs run together).
+fn digest(keys: &(RandomState, RandomState), username: &[u8], password: &[u8]) -> (u64, u64) {
+    let one = |key: &RandomState| {
+        let mut hasher = key.build_hasher();
+        hasher.write_usize(username.len());
+        hasher.write(username);
+        hasher.write_usize(password.len());
+        hasher.write(password);
+        hasher.finish()
+    };
+    (one(&keys.0), one(&keys.1))
 }
 
 #[cfg(test)]
@@ -217,6 +253,10 @@ mod tests {
         );
         assert!(!check("student03", "aaaa"), "a name that is no account");
         assert!(!check("student01", ""));
+        assert!(
+            !check("teache", "rapple pie"),
+            "the same bytes split elsewhere"
+        );
         assert!(!sign_in_matches(&teacher, &learners, None, Some(b"aaaa")));
         assert!(!sign_in_matches(
             &teacher,
