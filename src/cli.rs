@@ -59,7 +59,7 @@ pub fn course_open_command(file: &std::path::Path) -> crate::engine::course::Cou
 #[derive(Debug, Subcommand)]
 pub enum Subcommands {
     /// Run the broker without a window (a classroom server, a CI job); stop it with Ctrl-C.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Measure throughput and connection rate through the broker's port (prints figures, asserts nothing).
     Bench(crate::bench::BenchArgs),
     /// Put MQTT Playground in your desktop's menu (a .desktop file and icons in ~/.local/share); --remove takes them out.
@@ -91,6 +91,8 @@ pub struct ServeArgs {
     /// on `kill -USR2 <pid>`.
     #[arg(long, value_name = "FILE|builtin")]
     pub course: Option<std::path::PathBuf>,
+    #[command(flatten)]
+    pub accounts: crate::serve_accounts::AccountsArgs,
 }
 
 /// The broker's settings as flags; shared by the window and `serve`.
@@ -109,7 +111,7 @@ pub struct BrokerArgs {
     #[arg(long)]
     pub no_websocket: bool,
     /// Require this user name from every client (needs --password).
-    #[arg(long, value_name = "U")]
+    #[arg(long, value_name = "U", alias = "username")]
     pub user: Option<String>,
     /// The password that goes with --user.
     #[arg(long, value_name = "P")]
@@ -160,6 +162,7 @@ impl BrokerArgs {
             ws_port,
             credentials,
             max_connections: self.max_connections.or(base.max_connections),
+            learner_accounts: base.learner_accounts.clone(),
         };
         settings.validate()?;
         Ok(settings)
@@ -193,7 +196,7 @@ pub fn load_scenario(
 /// logging connects and disconnects.
 pub fn serve(args: &ServeArgs) -> anyhow::Result<()> {
     let loaded = load_scenario(args.scenario.as_deref(), &args.broker)?;
-    let settings = match &loaded {
+    let mut settings = match &loaded {
         Some(loaded) => loaded.settings.clone(),
         None => args.broker.to_settings()?,
     };
@@ -203,6 +206,11 @@ pub fn serve(args: &ServeArgs) -> anyhow::Result<()> {
         .as_deref()
         .map(crate::serve_course::check_course)
         .transpose()?;
+    let learners = crate::serve_accounts::plan(&args.accounts)?;
+    if let Some(planned) = &learners {
+        settings.learner_accounts = planned.accounts.clone();
+        settings.validate()?;
+    }
     print_limits_and_log();
     let engine = Engine::start()?;
     if let Some(course) = course {
@@ -222,7 +230,11 @@ pub fn serve(args: &ServeArgs) -> anyhow::Result<()> {
             "The scenario's devices connect to an external broker; the embedded broker is not started."
         );
     } else {
-        start_and_announce(&engine, settings)?;
+        let info = start_and_announce(&engine, settings)?;
+        crate::serve_accounts::announce(&info);
+        if let Some(planned) = &learners {
+            crate::serve_accounts::write_outputs(planned, &info)?;
+        }
     }
     if let Some(loaded) = loaded {
         let groups = loaded.scenario.groups.len();
@@ -377,7 +389,10 @@ fn start_trace_file(engine: &Engine, path: &Path) -> anyhow::Result<()> {
 /// How often `serve` prints how the devices are doing.
 const FLEET_STATUS_EVERY: Duration = Duration::from_secs(5);
 
-fn start_and_announce(engine: &Engine, settings: BrokerSettings) -> anyhow::Result<()> {
+fn start_and_announce(
+    engine: &Engine,
+    settings: BrokerSettings,
+) -> anyhow::Result<crate::engine::RunningInfo> {
     let info = match engine.start_broker_blocking(settings) {
         Ok(info) => info,
         Err(StartError::Broker(err)) => anyhow::bail!("{err}"),
@@ -422,7 +437,7 @@ fn start_and_announce(engine: &Engine, settings: BrokerSettings) -> anyhow::Resu
     {
         println!("  try: {}", first.text);
     }
-    Ok(())
+    Ok(info)
 }
 
 /// True for the connects and clean disconnects of the app's own simulated devices.

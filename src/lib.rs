@@ -6,5 +6,6 @@ pub mod desktop;
 pub mod engine;
 pub mod logging;
 pub mod scenario;
+pub mod serve_accounts;
 pub mod serve_course;
 pub mod ui;

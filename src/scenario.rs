@@ -63,6 +63,7 @@ impl BrokerSection {
             ws_port: (self.websocket_port != 0).then_some(self.websocket_port),
             credentials: credentials.map(|c: Credentials| c),
             max_connections: None,
+            learner_accounts: Default::default(),
         };
         settings.validate()?;
         Ok(settings)

@@ -148,6 +148,7 @@ impl BrokerHost {
             v4_listener: v4,
             v5_listener: v5,
             credentials: settings.credentials.clone(),
+            learners: settings.learner_accounts.clone(),
             registry,
             events,
             stopping: stopping_rx,
@@ -291,10 +292,12 @@ fn internal_settings(name: &str, listen: SocketAddr, settings: &BrokerSettings) 
             max_inflight_count: 100,
             // The front door checks credentials and answers with a proper CONNACK; rumqttd checks
             // them again so its loopback ports are no way around them.
-            auth: settings
-                .credentials
-                .as_ref()
-                .map(|c| std::iter::once((c.username.clone(), c.password.clone())).collect()),
+            auth: settings.credentials.as_ref().map(|c| {
+                std::iter::once(c)
+                    .chain(settings.learner_accounts.iter())
+                    .map(|a| (a.username.clone(), a.password.clone()))
+                    .collect()
+            }),
             external_auth: None,
             // Without this a publish to a topic nobody subscribes to disconnects the publisher.
             dynamic_filters: true,

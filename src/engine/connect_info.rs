@@ -117,7 +117,8 @@ fn host_text(ip: IpAddr) -> String {
     }
 }
 
-fn shell_quote(text: &str) -> String {
+/// Quotes `text` for a POSIX shell when it holds anything but plain characters.
+pub fn shell_quote(text: &str) -> String {
     if text
         .chars()
         .all(|c| c.is_ascii_alphanumeric() || "-_.@".contains(c))

@@ -76,13 +76,15 @@ pub fn report(input: &DiagnosticsInput<'_>) -> String {
                     .map(|w| w.port().to_string())
                     .unwrap_or_else(|| "off".to_owned())
             );
+            let learners = &info.settings.learner_accounts;
             let _ = writeln!(
                 out,
                 "  sign-in: {}",
-                if info.settings.credentials.is_some() {
-                    "user name and password set"
-                } else {
-                    "none (anyone may connect)"
+                match (info.settings.credentials.is_some(), learners.is_empty()) {
+                    (true, true) => "user name and password set".to_owned(),
+                    (true, false) =>
+                        format!("user name and password set, and {}", learners.describe()),
+                    (false, _) => "none (anyone may connect)".to_owned(),
                 }
             );
             let _ = writeln!(

@@ -10,7 +10,8 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 
-use super::auth_guard::{self, AuthGuard, FailureNote};
+use super::accounts::{self, LearnerAccounts};
+use super::auth_guard::{AuthGuard, FailureNote};
 use super::broker::MAX_PACKET_BYTES;
 use super::client_id;
 use super::clients::{ClientEntry, ClientRegistry, Transport};
@@ -39,6 +40,8 @@ pub struct FrontDoor {
     pub v4_listener: SocketAddr,
     pub v5_listener: SocketAddr,
     pub credentials: Option<Credentials>,
+    /// Learners' accounts, accepted besides `credentials` (the instructor's).
+    pub learners: LearnerAccounts,
     pub registry: Arc<ClientRegistry>,
     pub events: EventSink,
     pub stopping: watch::Receiver<bool>,
@@ -230,8 +233,17 @@ async fn read_connect<S: AsyncRead + Unpin>(
     }
 }
 
-fn credentials_match(expected: &Credentials, info: &mqtt_wire::ConnectInfo) -> bool {
-    auth_guard::credentials_match(expected, info.username.as_deref(), info.password.as_deref())
+fn credentials_match(
+    instructor: &Credentials,
+    learners: &LearnerAccounts,
+    info: &mqtt_wire::ConnectInfo,
+) -> bool {
+    accounts::sign_in_matches(
+        instructor,
+        learners,
+        info.username.as_deref(),
+        info.password.as_deref(),
+    )
 }
 
 /// The first wrong sign-in from an address gets its own Activity line; later ones are summed up.
@@ -335,7 +347,7 @@ async fn handle_client<R, W>(
             refuse(&mut client_wr, info.version, Refusal::ServerUnavailable).await;
             return;
         }
-        if !credentials_match(expected, &info) {
+        if !credentials_match(expected, &door.learners, &info) {
             door.registry
                 .totals
                 .connections_refused

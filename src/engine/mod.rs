@@ -1,6 +1,7 @@
 //! The engine: everything that speaks MQTT, on a tokio runtime of its own. Front ends (the window,
 //! the CLI, tests) talk to it only through [`Command`]s, [`Event`]s and [`Snapshot`]s.
 
+pub mod accounts;
 pub mod auth_guard;
 pub mod broker;
 pub mod broker_error;

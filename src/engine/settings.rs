@@ -5,6 +5,8 @@ use std::num::NonZeroU32;
 
 use serde::{Deserialize, Serialize};
 
+use super::accounts::{AccountsError, LearnerAccounts};
+
 /// The port MQTT clients expect by default.
 pub const DEFAULT_TCP_PORT: u16 = 1883;
 /// The WebSocket port most MQTT tutorials (Mosquitto's among them) use.
@@ -42,6 +44,10 @@ pub struct BrokerSettings {
     /// (see `limits::Capacity::default_connection_cap`). Absent in older files, which still load.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_connections: Option<NonZeroU32>,
+    /// Accounts for learners, accepted besides `credentials` (the instructor's). Never written with the
+    /// settings: they live in their own file that only the user can read (see `accounts::store`).
+    #[serde(skip)]
+    pub learner_accounts: LearnerAccounts,
 }
 
 impl Default for BrokerSettings {
@@ -52,6 +58,7 @@ impl Default for BrokerSettings {
             ws_port: Some(DEFAULT_WS_PORT),
             credentials: None,
             max_connections: None,
+            learner_accounts: LearnerAccounts::default(),
         }
     }
 }
@@ -82,6 +89,8 @@ impl BrokerSettings {
         if let Some(c) = &self.credentials {
             check_credentials(&c.username, &c.password)?;
         }
+        self.learner_accounts
+            .check_with_instructor(self.credentials.as_ref())?;
         Ok(())
     }
 }
@@ -117,6 +126,8 @@ pub enum SettingsError {
     MissingUsername,
     #[error("the user name must not contain spaces at its start or end")]
     UsernameSpaces,
+    #[error(transparent)]
+    LearnerAccounts(#[from] AccountsError),
 }
 
 impl SettingsError {
@@ -133,7 +144,9 @@ impl SettingsError {
             Self::NotAnIpAddress(_) => SettingsField::Bind,
             Self::SamePorts { .. } => SettingsField::WsPort,
             Self::MissingPassword => SettingsField::Password,
-            Self::MissingUsername | Self::UsernameSpaces => SettingsField::Username,
+            Self::MissingUsername | Self::UsernameSpaces | Self::LearnerAccounts(_) => {
+                SettingsField::Username
+            }
         }
     }
 }

@@ -145,6 +145,12 @@ impl PlaygroundApp {
         self
     }
 
+    /// Keeps learner accounts in this file across restarts (the app passes the data folder's).
+    pub fn with_accounts_store(mut self, path: Option<std::path::PathBuf>) -> Self {
+        self.broker.accounts.keep_in(path);
+        self
+    }
+
     /// Opens the window on this view.
     pub fn with_tab(mut self, tab: Tab) -> Self {
         self.tab = tab;
@@ -282,7 +288,7 @@ impl eframe::App for PlaygroundApp {
             .resizable(true)
             .show_collapsible(ui, &mut self.panels.activity, |ui| self.activity.ui(ui));
         let mut commands = Vec::new();
-        let mut file_requests = Vec::new();
+        let mut file_requests = self.broker.take_file_requests();
         let log = self.engine.log().clone();
         egui::CentralPanel::default().show(ui, |ui| {
             ui.horizontal(|ui| {
@@ -368,6 +374,12 @@ impl eframe::App for PlaygroundApp {
                 }
                 FilePurpose::ExportTrace => commands.extend(self.trace.file_chosen(&path)),
                 FilePurpose::OpenCourse => commands.extend(self.course.file_chosen(&path)),
+                FilePurpose::ExportAccountsSheet
+                | FilePurpose::ExportAccountsCsv
+                | FilePurpose::OpenAccountsCsv => {
+                    self.broker
+                        .accounts_file_chosen(ui.ctx(), purpose, &path, &snapshot)
+                }
             }
         }
         for purpose in file_requests {

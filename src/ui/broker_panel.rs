@@ -4,10 +4,14 @@ use std::net::{IpAddr, Ipv4Addr};
 
 use eframe::egui::{self, Color32, RichText};
 
+use crate::engine::accounts::LearnerAccounts;
 use crate::engine::settings::{self, BrokerSettings, SettingsError, TCP_PORT_LABEL, WS_PORT_LABEL};
 use crate::engine::{BrokerStatus, Command, Listener, Snapshot};
 
+use super::accounts::AccountsDialog;
+use super::file_dialog::FilePurpose;
 use super::format;
+use crate::engine::accounts::sheet::SheetTarget;
 
 const RUNNING_GREEN: Color32 = Color32::from_rgb(40, 170, 80);
 
@@ -31,6 +35,8 @@ pub struct BrokerForm {
     pub password: String,
     /// No field of its own: kept from the settings the window started with (`--max-connections`).
     pub max_connections: Option<std::num::NonZeroU32>,
+    /// No field of its own either: set by the Learner accounts dialog.
+    pub learner_accounts: LearnerAccounts,
 }
 
 impl BrokerForm {
@@ -55,6 +61,7 @@ impl BrokerForm {
                 .map(|c| c.password.clone())
                 .unwrap_or_default(),
             max_connections: settings.max_connections,
+            learner_accounts: settings.learner_accounts.clone(),
         }
     }
 
@@ -102,6 +109,7 @@ impl BrokerForm {
             ws_port,
             credentials,
             max_connections: self.max_connections,
+            learner_accounts: self.learner_accounts.clone(),
         };
         settings.validate().map_err(|e| vec![e])?;
         Ok(settings)
@@ -113,6 +121,10 @@ pub struct BrokerPanel {
     pub form: BrokerForm,
     /// Shown after a Start click on an invalid form; typing clears them once valid.
     errors: Vec<SettingsError>,
+    /// The Learner accounts dialog, opened from this panel.
+    pub accounts: AccountsDialog,
+    /// File dialogs the accounts dialog asked for, until the window takes them.
+    file_requests: Vec<FilePurpose>,
 }
 
 impl BrokerPanel {
@@ -120,6 +132,8 @@ impl BrokerPanel {
         Self {
             form: BrokerForm::from_settings(settings),
             errors: Vec::new(),
+            accounts: AccountsDialog::default(),
+            file_requests: Vec::new(),
         }
     }
 
@@ -152,11 +166,89 @@ impl BrokerPanel {
         });
         ui.add_space(6.0);
         self.settings_ui(ui);
+        command = self.learner_accounts_ui(ui, running).or(command);
         // Errors from a click stay until the form is valid again.
         if !self.errors.is_empty() && self.form.to_settings().is_ok() {
             self.errors.clear();
         }
         command
+    }
+
+    /// The "Learner accounts…" button, how many the broker takes, and the dialog itself; returns the
+    /// restart that applying accounts to a running broker needs.
+    fn learner_accounts_ui(&mut self, ui: &mut egui::Ui, running: bool) -> Option<Command> {
+        ui.horizontal(|ui| {
+            if ui
+                .button("Learner accounts…")
+                .on_hover_text("A user name and password for every learner, and a sheet to print")
+                .clicked()
+            {
+                self.accounts.show(&self.form.learner_accounts);
+            }
+            if !self.form.learner_accounts.is_empty() {
+                ui.label(self.form.learner_accounts.describe());
+            }
+        });
+        if !self.form.learner_accounts.is_empty() && !self.form.require_login {
+            ui.label(
+                RichText::new(
+                    "Learner accounts need \"Require a password\" with your own user name: turn it on, or clear the accounts.",
+                )
+                .color(ui.visuals().error_fg_color),
+            );
+        }
+        let out = self.accounts.ui(ui.ctx(), &self.form.learner_accounts);
+        self.file_requests.extend(out.files);
+        let accounts = out.apply?;
+        let mut form = self.form.clone();
+        form.learner_accounts = accounts.clone();
+        match form.to_settings() {
+            Ok(settings) => {
+                self.form = form;
+                self.accounts.applied(ui.ctx(), &accounts);
+                running.then_some(Command::RestartBroker(settings))
+            }
+            Err(errors) => {
+                let text: Vec<String> = errors.iter().map(ToString::to_string).collect();
+                self.accounts.problem(text.join("; "));
+                None
+            }
+        }
+    }
+
+    /// File dialogs the accounts dialog asked for since the last frame.
+    pub fn take_file_requests(&mut self) -> Vec<FilePurpose> {
+        std::mem::take(&mut self.file_requests)
+    }
+
+    /// The file the user chose for an accounts export or load; the sheet names the running broker's
+    /// addresses and ports (or the form's, when it is stopped).
+    pub fn accounts_file_chosen(
+        &mut self,
+        ctx: &egui::Context,
+        purpose: FilePurpose,
+        path: &std::path::Path,
+        snapshot: &Snapshot,
+    ) {
+        let target = match &snapshot.broker {
+            BrokerStatus::Running(info) => Ok(SheetTarget::new(
+                info.settings.bind,
+                info.tcp.port(),
+                info.websocket.map(|w| w.port()),
+            )),
+            _ => self
+                .form
+                .to_settings()
+                .map(|s| SheetTarget::new(s.bind, s.tcp_port, s.ws_port))
+                .map_err(|errors| {
+                    let text: Vec<String> = errors.iter().map(ToString::to_string).collect();
+                    format!(
+                        "The sheet needs the broker's address and port: {}",
+                        text.join("; ")
+                    )
+                }),
+        };
+        self.accounts.file_chosen(ctx, purpose, path, target);
     }
 
     fn validated(&mut self) -> Option<BrokerSettings> {

@@ -17,13 +17,23 @@ pub enum FilePurpose {
     ExportTrace,
     /// Open a course file (TOML) in the Course tab.
     OpenCourse,
+    /// Save the learner accounts as a printable HTML sheet.
+    ExportAccountsSheet,
+    /// Save the learner accounts as CSV (username,password).
+    ExportAccountsCsv,
+    /// Open learner accounts saved as CSV.
+    OpenAccountsCsv,
 }
 
 impl FilePurpose {
     fn saves(self) -> bool {
         matches!(
             self,
-            Self::SaveScenario | Self::ExportLog | Self::ExportTrace
+            Self::SaveScenario
+                | Self::ExportLog
+                | Self::ExportTrace
+                | Self::ExportAccountsSheet
+                | Self::ExportAccountsCsv
         )
     }
 
@@ -35,6 +45,9 @@ impl FilePurpose {
             Self::OpenRecording => "Open a recorded message log",
             Self::ExportTrace => "Export the packet trace",
             Self::OpenCourse => "Open a course",
+            Self::ExportAccountsSheet => "Export the learners' sheet",
+            Self::ExportAccountsCsv => "Export the learner accounts",
+            Self::OpenAccountsCsv => "Open learner accounts",
         }
     }
 
@@ -45,6 +58,8 @@ impl FilePurpose {
             Self::OpenRecording => &[("JSON Lines", &["jsonl", "json", "txt"])],
             Self::ExportTrace => &[("JSON Lines", &["jsonl"])],
             Self::OpenCourse => &[("Course (TOML)", &["toml"])],
+            Self::ExportAccountsSheet => &[("Web page (HTML)", &["html", "htm"])],
+            Self::ExportAccountsCsv | Self::OpenAccountsCsv => &[("CSV", &["csv"])],
         }
     }
 
@@ -53,6 +68,8 @@ impl FilePurpose {
             Self::SaveScenario => "scenario.toml",
             Self::ExportLog => "messages.jsonl",
             Self::ExportTrace => "trace.jsonl",
+            Self::ExportAccountsSheet => "learner-accounts.html",
+            Self::ExportAccountsCsv => "learner-accounts.csv",
             _ => "",
         }
     }

@@ -1,5 +1,6 @@
 //! The window: egui panels that draw engine snapshots and send engine commands (no tokio, no MQTT here).
 
+pub mod accounts;
 pub mod activity;
 pub mod app;
 pub mod broker_panel;
@@ -46,6 +47,9 @@ pub fn run_window(cli: &Cli) -> anyhow::Result<()> {
         None => cli.broker.to_settings()?,
     };
     let engine = Engine::start()?;
+    // Learner accounts kept from the last run: read once here, before the window's first frame.
+    let accounts_store = crate::engine::accounts::store::default_path();
+    let mut kept_learners = accounts::startup::kept_learner_accounts(accounts_store.as_deref());
     let scenario_path = cli.scenario.clone();
     let start_tab = cli.tab;
     let trace_client = cli.trace_client.clone();
@@ -85,11 +89,18 @@ pub fn run_window(cli: &Cli) -> anyhow::Result<()> {
                 .storage
                 .map(persisted::Persisted::load)
                 .unwrap_or_default();
-            let settings = if scenario_fleet.is_some() {
+            let mut settings = if scenario_fleet.is_some() {
                 flag_settings
             } else {
                 persisted::startup_settings(&saved.broker, &flags).unwrap_or(flag_settings)
             };
+            if let Some(learners) = kept_learners.take() {
+                accounts::startup::with_kept_learners(
+                    &mut settings,
+                    learners,
+                    saved.broker.username.as_deref(),
+                );
+            }
             let mut startup = Vec::new();
             if !no_broker {
                 startup.push(Command::StartBroker(settings.clone()));
@@ -120,6 +131,7 @@ pub fn run_window(cli: &Cli) -> anyhow::Result<()> {
                     dialog_ctx.request_repaint()
                 })))
                 .with_network_question(question)
+                .with_accounts_store(accounts_store.clone())
                 .restore(&saved, &cc.egui_ctx);
             if scenario_path.is_some()
                 || start_tab.is_some()

@@ -70,6 +70,8 @@ impl SavedBroker {
             ws_port: self.websocket.then_some(self.ws_port),
             credentials,
             max_connections: self.max_connections,
+            // Kept in a file of their own (accounts::store), not in the window's state.
+            learner_accounts: Default::default(),
         };
         match settings.validate() {
             Ok(()) => settings,

@@ -54,7 +54,10 @@ impl DevicesPanel {
             FilePurpose::ExportLog
             | FilePurpose::OpenRecording
             | FilePurpose::ExportTrace
-            | FilePurpose::OpenCourse => {
+            | FilePurpose::OpenCourse
+            | FilePurpose::ExportAccountsSheet
+            | FilePurpose::ExportAccountsCsv
+            | FilePurpose::OpenAccountsCsv => {
                 return;
             }
         };

@@ -196,7 +196,10 @@ impl MessagesPanel {
             FilePurpose::OpenScenario
             | FilePurpose::SaveScenario
             | FilePurpose::ExportTrace
-            | FilePurpose::OpenCourse => {
+            | FilePurpose::OpenCourse
+            | FilePurpose::ExportAccountsSheet
+            | FilePurpose::ExportAccountsCsv
+            | FilePurpose::OpenAccountsCsv => {
                 return None;
             }
         };
