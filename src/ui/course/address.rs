@@ -10,6 +10,19 @@ use crate::engine::{BrokerStatus, RunningInfo, Snapshot};
 /// The user name snippets carry when no learner is chosen and sign-in is off.
 pub const STAND_IN_USER: &str = "student01";
 
+/// The longest user name the snippet field takes.
+pub const TYPED_USER_CHARS: usize = 32;
+
+/// What a typed user name keeps: letters, digits, `_`, `-` and `.` (safe in a shell line and in a
+/// topic level), at most [`TYPED_USER_CHARS`].
+pub fn cleaned_user_name(typed: &str) -> String {
+    typed
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+        .take(TYPED_USER_CHARS)
+        .collect()
+}
+
 /// The broker's client addresses, looked up once per broker start (as the Connect-here card does).
 #[derive(Default)]
 pub struct SnippetAddress {
@@ -18,11 +31,13 @@ pub struct SnippetAddress {
 
 impl SnippetAddress {
     /// `None` while the broker is not running: there is no address to give yet.
-    /// `learner_user` is the chosen learner's user name, when they are known by one.
+    /// `learner_user` is the chosen learner's user name, when they are known by one; `typed_user` is
+    /// what the user typed as their own (empty: none).
     pub fn placeholders(
         &mut self,
         snapshot: &Snapshot,
         learner_user: Option<&str>,
+        typed_user: &str,
     ) -> Option<Placeholders> {
         let BrokerStatus::Running(info) = &snapshot.broker else {
             return None;
@@ -30,6 +45,7 @@ impl SnippetAddress {
         let host = self.host_for(info)?;
         let username = match (learner_user, &info.settings.credentials) {
             (Some(user), _) => user.to_owned(),
+            (None, _) if !typed_user.is_empty() => typed_user.to_owned(),
             // The whole class is shown: the instructor's own account works for a try on this screen.
             (None, Some(credentials)) => credentials.username.clone(),
             (None, None) => STAND_IN_USER.to_owned(),
@@ -61,5 +77,17 @@ impl SnippetAddress {
             .find(|a| !a.ip.is_loopback())
             .or(addresses.first())
             .map(|a| a.ip)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_typed_user_name_keeps_only_what_is_safe_in_a_shell_line_and_a_topic() {
+        assert_eq!(cleaned_user_name("ann"), "ann");
+        assert_eq!(cleaned_user_name("ann b'; rm -rf /#+"), "annbrm-rf");
+        assert_eq!(cleaned_user_name(&"x".repeat(100)).len(), TYPED_USER_CHARS);
     }
 }

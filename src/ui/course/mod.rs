@@ -72,6 +72,9 @@ pub struct CoursePanel {
     confirm: Option<Confirm>,
     roster: roster::Roster,
     address: address::SnippetAddress,
+    /// The user name typed into "Your user name in these snippets" (a learner at their own laptop
+    /// with sign-in off); empty: the stand-in.
+    snippet_user: String,
     /// A fixed clock for "last activity" (pixel snapshots); the real one when `None`.
     fixed_now: Option<SystemTime>,
 }
@@ -183,6 +186,7 @@ impl CoursePanel {
             learner
                 .filter(|l| l.key == LearnerKey::UserName)
                 .map(|l| l.learner.as_str()),
+            &self.snippet_user,
         );
         match self.view {
             CourseView::Roster => {
@@ -242,6 +246,7 @@ impl CoursePanel {
                             &overview.steps[step],
                             learner,
                             values.as_ref(),
+                            &mut self.snippet_user,
                         );
                         out.commands.extend(detail.command.map(Command::Course));
                         out.copied = detail.copied;

@@ -26,6 +26,7 @@ pub fn detail_ui(
     step: &StepInfo,
     learner: Option<&LearnerProgress>,
     values: Option<&Placeholders>,
+    typed_user: &mut String,
 ) -> DetailOutput {
     let mut out = DetailOutput::default();
     ui.heading(format!("Step {} of {of}: {}", index + 1, step.title));
@@ -42,6 +43,15 @@ pub fn detail_ui(
     }
     if values.is_none() && !step.snippets.is_empty() {
         ui.weak("Start the broker to fill {host} and {port} in with its address.");
+    }
+    if learner.is_none_or(|l| l.key != LearnerKey::UserName)
+        && step
+            .snippets
+            .iter()
+            .any(|s| s.template.contains("{username}"))
+        && values.is_some()
+    {
+        typed_user_ui(ui, typed_user);
     }
     for snippet in &step.snippets {
         let text = super::filled(&snippet.template, values);
@@ -73,19 +83,6 @@ pub fn detail_ui(
         )
         .labelled_by(title.inner);
     }
-    if learner.is_none_or(|l| l.key != LearnerKey::UserName)
-        && step
-            .snippets
-            .iter()
-            .any(|s| s.template.contains("{username}"))
-        && let Some(values) = values
-    {
-        ui.weak(format!(
-            "The snippets use the user name \"{}\": each learner puts in their own (their account's, \
-             or a name of their own when sign-in is off), so their progress is theirs.",
-            values.username
-        ));
-    }
     if !step.check_summary.is_empty() {
         ui.add_space(8.0);
         ui.label(RichText::new(format!("How it ticks: {}", step.check_summary)).italics());
@@ -93,6 +90,29 @@ pub fn detail_ui(
     ui.add_space(8.0);
     out.command = skip_button(ui, snapshot, index, learner);
     out
+}
+
+/// "Your user name in these snippets": a learner alone at their laptop (or the instructor trying a
+/// step) types their own, so the snippets they copy make their progress theirs.
+fn typed_user_ui(ui: &mut egui::Ui, typed_user: &mut String) {
+    ui.add_space(6.0);
+    ui.horizontal(|ui| {
+        let label = ui.label("Your user name in these snippets:");
+        let edit = ui
+            .add(
+                egui::TextEdit::singleline(typed_user)
+                    .hint_text(super::address::STAND_IN_USER)
+                    .desired_width(160.0),
+            )
+            .labelled_by(label.id);
+        if edit.changed() {
+            *typed_user = super::address::cleaned_user_name(typed_user);
+        }
+    });
+    ui.weak(
+        "Each learner puts in their own (their account's, or any name of their own when sign-in is \
+         off), so their progress is theirs.",
+    );
 }
 
 /// Skip or Unskip, for the chosen learner or the whole class.
