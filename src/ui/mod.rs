@@ -20,6 +20,7 @@ pub mod messages;
 pub mod network_confirm;
 pub mod persisted;
 pub mod plots_panel;
+pub mod presenter;
 pub mod publish_panel;
 pub mod repaint_policy;
 pub mod settings_menu;
@@ -49,6 +50,7 @@ pub fn run_window(cli: &Cli) -> anyhow::Result<()> {
     let start_tab = cli.tab;
     let trace_client = cli.trace_client.clone();
     let trace_all = cli.trace_all;
+    let presenter = cli.presenter;
     let no_broker = cli.no_broker;
     let flags = cli.broker.clone();
     // A scenario file that opens the broker to the network asks first (the file may not be the
@@ -117,7 +119,8 @@ pub fn run_window(cli: &Cli) -> anyhow::Result<()> {
                 })))
                 .with_network_question(question)
                 .restore(&saved, &cc.egui_ctx);
-            if scenario_path.is_some() || start_tab.is_some() || trace_client.is_some() {
+            if scenario_path.is_some() || start_tab.is_some() || trace_client.is_some() || presenter
+            {
                 app = app.with_welcome(false);
             }
             if let Some(path) = scenario_path {
@@ -126,6 +129,9 @@ pub fn run_window(cli: &Cli) -> anyhow::Result<()> {
             }
             if let Some(tab) = start_tab {
                 app = app.with_tab(tab);
+            }
+            if presenter {
+                app = app.with_presenter(true);
             }
             if let Some(client) = &trace_client {
                 app.trace_mut().show_client(client);
