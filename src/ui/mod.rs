@@ -72,6 +72,10 @@ pub fn run_window(cli: &Cli) -> anyhow::Result<()> {
     if let Some(icon) = crate::desktop::icon::window_icon() {
         viewport = viewport.with_icon(icon);
     }
+    if presenter {
+        // A projector shows the whole screen: the window takes it (the window manager permitting).
+        viewport = viewport.with_maximized(true);
+    }
     let options = eframe::NativeOptions {
         viewport,
         ..Default::default()

@@ -65,9 +65,11 @@ impl PresenterCard {
                     BrokerStatus::Starting => "The broker is starting…",
                     BrokerStatus::Stopping => "The broker is stopping.",
                     BrokerStatus::Failed(_) => {
-                        "The broker could not start: see the Broker panel (press F5 to leave presenter view)."
+                        "The broker could not start: leave presenter view (F5) to see why in the Broker panel."
                     }
-                    _ => "The broker is stopped: nobody can connect. Start it in the Broker panel.",
+                    _ => {
+                        "The broker is stopped: nobody can connect. Leave presenter view (F5) to start it in the Broker panel."
+                    }
                 };
                 ui.label(RichText::new(why).size(large(ui)));
             }
