@@ -15,6 +15,7 @@ use mqtt_playground::engine::{Engine, RunningInfo};
 use mqtt_playground::ui::PlaygroundApp;
 use mqtt_playground::ui::app::Tab;
 use mqtt_playground::ui::layout::PanelsShown;
+use mqtt_playground::ui::persisted::{MemoryStorage, Persisted};
 use mqtt_playground::ui::presenter::qr::qr_image;
 use mqtt_playground::ui::presenter::zoom::{body_text_pixels, presenter_zoom};
 use mqtt_playground::ui::presenter::{ConnectDetails, PresenterCard, PresenterTheme};
@@ -64,6 +65,12 @@ fn assert_presenting(harness: &Harness<'_, PlaygroundApp>) {
         }
     );
     assert!(harness.query_by_label("Leave presenter view").is_some());
+    // The default presenter theme: high-contrast light.
+    assert_eq!(harness.ctx.theme(), egui::Theme::Light);
+    assert_eq!(
+        harness.ctx.global_style().visuals.panel_fill,
+        egui::Color32::WHITE
+    );
 }
 
 fn assert_back_to_normal(harness: &Harness<'_, PlaygroundApp>) {
@@ -71,6 +78,11 @@ fn assert_back_to_normal(harness: &Harness<'_, PlaygroundApp>) {
     assert_eq!(harness.ctx.zoom_factor(), USERS_ZOOM);
     assert_eq!(harness.state().panels_shown(), all_panels());
     assert!(harness.query_by_label("Leave presenter view").is_none());
+    assert_eq!(
+        harness.ctx.style_of(egui::Theme::Light).visuals.panel_fill,
+        egui::Visuals::light().panel_fill,
+        "egui's own light look is back"
+    );
 }
 
 /// Decodes a QR code image the way a phone's camera would (module-sized pixels scaled up first).
@@ -134,6 +146,44 @@ fn the_presenter_flag_opens_the_window_in_presenter_view_and_saves_the_user_s_zo
     use clap::Parser;
     let cli = mqtt_playground::cli::Cli::parse_from(["mqtt-playground", "--presenter"]);
     assert!(cli.presenter);
+}
+
+#[test]
+fn the_dark_presenter_theme_is_chosen_in_the_menu_and_remembered() {
+    let (engine, info) = running_broker();
+    let mut harness = window(engine, &info);
+    harness.key_press(Key::F5);
+    harness.run_steps(2);
+    harness.get_by_label("Settings").click();
+    harness.run_steps(2);
+    harness.get_by_label("High-contrast dark").click();
+    harness.run_steps(3);
+    assert_eq!(harness.state().presenter().theme, PresenterTheme::Dark);
+    assert_eq!(harness.ctx.theme(), egui::Theme::Dark);
+    assert_eq!(
+        harness.ctx.global_style().visuals.panel_fill,
+        PresenterTheme::Dark.visuals().panel_fill
+    );
+    let mut storage = MemoryStorage::default();
+    harness.state().remembered(&harness.ctx).store(&mut storage);
+    let saved = Persisted::load(&storage);
+    assert_eq!(saved.presenter_theme, PresenterTheme::Dark);
+    assert_eq!(
+        saved.zoom, USERS_ZOOM,
+        "the user's zoom, not the projector's"
+    );
+    // The next run presents in dark.
+    let (engine, info) = running_broker();
+    let settings = info.settings.clone();
+    let mut next = Harness::builder()
+        .with_size([1280.0, 800.0])
+        .build_eframe(move |cc| {
+            PlaygroundApp::new(engine, settings)
+                .restore(&saved, &cc.egui_ctx)
+                .with_presenter(true)
+        });
+    next.run_steps(3);
+    assert_eq!(next.ctx.theme(), egui::Theme::Dark);
 }
 
 #[test]

@@ -19,10 +19,13 @@ pub use theme::PresenterTheme;
 pub const SHORTCUT: &str = "F5";
 
 /// What presenter view changed, to put back on leaving.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 struct Before {
     zoom: f32,
     panels: PanelsShown,
+    /// egui's light and dark looks as they were (presenter view replaces one of them).
+    light: egui::Visuals,
+    dark: egui::Visuals,
 }
 
 /// Presenter view's state.
@@ -58,11 +61,13 @@ impl Presenter {
     /// Turns presenter view on or off now. `panels` are the window's side panels; `theme` is the
     /// user's own theme, put back on leaving.
     pub fn set(&mut self, ctx: &egui::Context, on: bool, panels: &mut PanelsShown, theme: Theme) {
-        match (on, self.before) {
+        match (on, self.before.take()) {
             (true, None) => {
                 self.before = Some(Before {
                     zoom: ctx.zoom_factor(),
                     panels: *panels,
+                    light: ctx.style_of(egui::Theme::Light).visuals.clone(),
+                    dark: ctx.style_of(egui::Theme::Dark).visuals.clone(),
                 });
                 *panels = PanelsShown {
                     broker_column: false,
@@ -73,13 +78,14 @@ impl Presenter {
                 self.theme.apply(ctx);
             }
             (false, Some(before)) => {
-                self.before = None;
                 *panels = before.panels;
                 ctx.set_zoom_factor(before.zoom);
-                theme::restore_default_visuals(ctx);
+                ctx.set_visuals_of(egui::Theme::Light, before.light);
+                ctx.set_visuals_of(egui::Theme::Dark, before.dark);
                 ctx.set_theme(theme.preference());
             }
-            _ => {}
+            // Already as asked.
+            (_, before) => self.before = before,
         }
     }
 
@@ -93,7 +99,9 @@ impl Presenter {
 
     /// The zoom to remember between runs: the user's own, not presenter view's.
     pub fn zoom_to_remember(&self, ctx: &egui::Context) -> f32 {
-        self.before.map_or_else(|| ctx.zoom_factor(), |b| b.zoom)
+        self.before
+            .as_ref()
+            .map_or_else(|| ctx.zoom_factor(), |b| b.zoom)
     }
 
     /// The title bar's part while presenter view is on: the card's toggle and the way out.

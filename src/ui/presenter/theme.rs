@@ -19,7 +19,7 @@ impl PresenterTheme {
     pub fn label(self) -> &'static str {
         match self {
             PresenterTheme::HighContrastLight => "High-contrast light",
-            PresenterTheme::Dark => "Dark",
+            PresenterTheme::Dark => "High-contrast dark",
         }
     }
 
@@ -43,12 +43,6 @@ impl PresenterTheme {
         ctx.set_visuals_of(self.egui_theme(), self.visuals());
         ctx.set_theme(self.egui_theme());
     }
-}
-
-/// Puts egui's own light and dark looks back (the user's theme preference is the caller's to restore).
-pub fn restore_default_visuals(ctx: &egui::Context) {
-    ctx.set_visuals_of(egui::Theme::Light, Visuals::light());
-    ctx.set_visuals_of(egui::Theme::Dark, Visuals::dark());
 }
 
 const INK: Color32 = Color32::from_rgb(12, 12, 12);
