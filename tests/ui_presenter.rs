@@ -378,3 +378,29 @@ fn the_connect_here_card_in_dark_looks_the_same() {
         "presenter_card_dark",
     );
 }
+
+#[test]
+fn a_long_address_shrinks_to_fit_a_narrow_card_instead_of_wrapping() {
+    let mut details = classroom();
+    details.addresses[1].ip = "192.168.100.200".parse().unwrap();
+    details.tcp_port = 18830;
+    let width = 240.0;
+    let mut harness = Harness::builder().with_size([width, 600.0]).build_ui_state(
+        move |ui, card: &mut PresenterCard| {
+            egui::CentralPanel::default().show(ui, |ui| card.ui_for(ui, &details));
+        },
+        PresenterCard::default(),
+    );
+    harness.run_steps(2);
+    for text in ["192.168.100.200:18830", "mqtt://192.168.100.200:18830"] {
+        let rect = harness.get_by_label(text).rect();
+        assert!(
+            rect.max.x <= width,
+            "{text} at {rect:?} is wider than the card"
+        );
+        assert!(
+            rect.height() < 30.0,
+            "{text} at {rect:?} wrapped onto a second line"
+        );
+    }
+}

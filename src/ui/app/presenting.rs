@@ -40,6 +40,8 @@ impl PlaygroundApp {
         let card = &mut self.presenter.card;
         egui::Panel::right("presenter_connect")
             .default_size(360.0)
+            // Wide enough for the QR code and an address in large type whatever the window was.
+            .min_size(320.0)
             .resizable(true)
             .show_collapsible(ui, &mut self.presenter.card_shown, |ui| {
                 egui::ScrollArea::vertical().show(ui, |ui| card.ui(ui, snapshot));

@@ -84,15 +84,8 @@ impl PresenterCard {
             return;
         };
         let big = large(ui);
-        ui.label(
-            RichText::new(format!(
-                "{}",
-                std::net::SocketAddr::new(host, details.tcp_port)
-            ))
-            .monospace()
-            .strong()
-            .size(big * 1.4),
-        );
+        let address = std::net::SocketAddr::new(host, details.tcp_port).to_string();
+        one_line(ui, &address, big * 1.4, true);
         if details.addresses.len() > 1 {
             self.address_picker(ui, details, host);
         }
@@ -119,7 +112,7 @@ impl PresenterCard {
                 let side = ui.available_width().clamp(120.0, 260.0);
                 ui.add(egui::Image::new(&texture).fit_to_exact_size(egui::vec2(side, side)));
                 // Exactly the string the code carries, for typing in when a camera will not focus.
-                ui.label(RichText::new(&coded).monospace().size(big));
+                one_line(ui, &coded, big, false);
             }
             Err(err) => {
                 ui.label(RichText::new(err.to_string()).color(ui.visuals().error_fg_color));
@@ -133,10 +126,10 @@ impl PresenterCard {
             });
             if self.qr_for == QrFor::Mqtt {
                 ui.label("Browsers (WebSocket):");
-                ui.label(RichText::new(ws).monospace());
+                one_line(ui, ws, body(ui), false);
             } else {
                 ui.label("MQTT apps and libraries:");
-                ui.label(RichText::new(&mqtt_url).monospace());
+                one_line(ui, &mqtt_url, body(ui), false);
             }
         }
         ui.add_space(6.0);
@@ -190,7 +183,39 @@ fn describe(details: &ConnectDetails, ip: IpAddr) -> String {
     format!("{ip} ({scope})")
 }
 
+fn body(ui: &egui::Ui) -> f32 {
+    ui.style().text_styles[&egui::TextStyle::Body].size
+}
+
 /// Large type for the card: 1.6 times the body size.
 fn large(ui: &egui::Ui) -> f32 {
-    ui.style().text_styles[&egui::TextStyle::Body].size * 1.6
+    body(ui) * 1.6
+}
+
+/// An address or URL on one line in monospace, `wanted` points tall unless that is too wide for the
+/// card, then smaller until it fits: it is what people copy letter by letter, so it never wraps.
+fn one_line(ui: &mut egui::Ui, text: &str, wanted: f32, strong: bool) {
+    let width_at = |size: f32| {
+        ui.painter()
+            .layout_no_wrap(
+                text.to_owned(),
+                egui::FontId::monospace(size),
+                egui::Color32::WHITE,
+            )
+            .size()
+            .x
+    };
+    let room = ui.available_width().max(1.0);
+    let wide = width_at(wanted);
+    // Monospace width grows in step with the size; a little spare covers rounding to pixels.
+    let size = if wide > room {
+        (wanted * room / wide * 0.97).max(8.0)
+    } else {
+        wanted
+    };
+    let mut text = RichText::new(text).monospace().size(size);
+    if strong {
+        text = text.strong();
+    }
+    ui.add(egui::Label::new(text).wrap_mode(egui::TextWrapMode::Extend));
 }
