@@ -40,6 +40,10 @@ pub struct Cli {
     /// Record every client's packets from the start (what the Flow map draws).
     #[arg(long)]
     pub trace_all: bool,
+    /// Open the window in presenter view: projector-sized text, a high-contrast theme and a big
+    /// Connect-here card with a QR code (F5 toggles it).
+    #[arg(long)]
+    pub presenter: bool,
     /// Open the window on the Course tab with this course file (TOML) running; `builtin` is the
     /// built-in course "MQTT in 12 steps".
     #[arg(long, value_name = "FILE")]

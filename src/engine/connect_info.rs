@@ -105,6 +105,27 @@ pub fn snippets(target: &Target<'_>) -> Vec<Snippet> {
     out
 }
 
+/// The connection string phone apps and URL-taking clients understand, e.g. `mqtt://192.168.1.20:1883`.
+pub fn mqtt_url(host: IpAddr, port: u16) -> String {
+    format!("mqtt://{}", SocketAddr::new(host, port))
+}
+
+/// Which of `addresses` a phone on the room's network can most likely reach: a home or office LAN
+/// address (192.168/16, then 10/8, then 172.16/12, where container bridges usually sit), then any
+/// other non-loopback one; loopback only when there is nothing else. `None` for an empty list.
+pub fn best_for_other_devices(addresses: &[ClientAddress]) -> Option<usize> {
+    let rank = |address: &ClientAddress| match address.ip {
+        IpAddr::V4(v4) if v4.is_loopback() => 5,
+        IpAddr::V4(v4) if v4.octets()[..2] == [192, 168] => 0,
+        IpAddr::V4(v4) if v4.octets()[0] == 10 => 1,
+        IpAddr::V4(v4) if v4.is_private() => 2,
+        IpAddr::V4(v4) if v4.is_link_local() => 4,
+        IpAddr::V6(v6) if v6.is_loopback() => 5,
+        _ => 3,
+    };
+    (0..addresses.len()).min_by_key(|&i| rank(&addresses[i]))
+}
+
 /// The URL browser clients use; any path works, `/mqtt` is what MQTT.js expects.
 pub fn websocket_url(host: IpAddr, port: u16) -> String {
     format!("ws://{}/mqtt", SocketAddr::new(host, port))
@@ -167,6 +188,25 @@ client.loop_forever()
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_lan_address_is_preferred_over_loopback_and_container_bridges() {
+        let at = |ip: &str| ClientAddress {
+            ip: ip.parse().unwrap(),
+            scope: "x".into(),
+        };
+        let addresses = [
+            at("127.0.0.1"),
+            at("172.17.0.1"),
+            at("192.168.1.20"),
+            at("10.8.0.3"),
+        ];
+        assert_eq!(best_for_other_devices(&addresses), Some(2));
+        assert_eq!(best_for_other_devices(&addresses[..2]), Some(1));
+        assert_eq!(best_for_other_devices(&addresses[..1]), Some(0));
+        assert_eq!(best_for_other_devices(&[]), None);
+        assert_eq!(mqtt_url(addresses[2].ip, 1883), "mqtt://192.168.1.20:1883");
+    }
 
     #[test]
     fn loopback_broker_offers_only_loopback() {

@@ -19,6 +19,7 @@ use super::publish_panel::PublishPanel;
 use super::topics_panel::TopicsPanel;
 use super::trace::TracePanel;
 
+mod presenting;
 mod remember;
 mod shell;
 
@@ -96,6 +97,8 @@ pub struct PlaygroundApp {
     show_connect: bool,
     /// For `save`, which eframe calls without one.
     last_ctx: Option<egui::Context>,
+    /// Presenter view (F5): projector zoom and theme, the big Connect-here card.
+    presenter: super::presenter::Presenter,
 }
 
 impl PlaygroundApp {
@@ -130,6 +133,7 @@ impl PlaygroundApp {
             saved_subscriptions: None,
             show_connect: false,
             last_ctx: None,
+            presenter: Default::default(),
         }
     }
 
@@ -241,6 +245,7 @@ impl eframe::App for PlaygroundApp {
         }
         self.last_ctx = Some(ui.ctx().clone());
         self.handle_shortcuts(ui.ctx());
+        self.presenter_frame(ui.ctx());
 
         egui::Panel::top("title").show(ui, |ui| {
             ui.horizontal(|ui| {
@@ -287,11 +292,12 @@ impl eframe::App for PlaygroundApp {
             .default_size(170.0)
             .resizable(true)
             .show_collapsible(ui, &mut self.panels.activity, |ui| self.activity.ui(ui));
+        self.presenter_panel(ui, &snapshot);
         let mut commands = Vec::new();
         let mut file_requests = self.broker.take_file_requests();
         let log = self.engine.log().clone();
         egui::CentralPanel::default().show(ui, |ui| {
-            ui.horizontal(|ui| {
+            ui.horizontal_wrapped(|ui| {
                 for tab in Tab::ALL {
                     ui.selectable_value(&mut self.tab, tab, RichText::new(tab.label()).heading());
                 }

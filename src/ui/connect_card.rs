@@ -9,8 +9,28 @@ use crate::engine::{BrokerStatus, RunningInfo, Snapshot};
 #[derive(Default)]
 pub struct ConnectCard {
     chosen: usize,
-    /// Looked up once per broker start: listing network interfaces every frame would be wasted work.
-    addresses: Option<(std::time::Instant, Vec<ClientAddress>)>,
+    addresses: AddressCache,
+}
+
+/// The addresses clients can use, looked up once per broker start: listing network interfaces every
+/// frame would be wasted work. Shared by this card and presenter view's.
+#[derive(Default)]
+pub struct AddressCache {
+    found: Option<(std::time::Instant, Vec<ClientAddress>)>,
+}
+
+impl AddressCache {
+    /// The addresses for this run of the broker (looked up on its first call after a start).
+    pub fn addresses_for(&mut self, info: &RunningInfo) -> Vec<ClientAddress> {
+        match &self.found {
+            Some((started, addresses)) if *started == info.started => addresses.clone(),
+            _ => {
+                let addresses = connect_info::client_addresses(info.settings.bind);
+                self.found = Some((info.started, addresses.clone()));
+                addresses
+            }
+        }
+    }
 }
 
 impl ConnectCard {
@@ -21,7 +41,7 @@ impl ConnectCard {
             ui.label("Start the broker to see where clients connect.");
             return None;
         };
-        let addresses = self.addresses_for(info);
+        let addresses = self.addresses.addresses_for(info);
         let mut copied = None;
         ui.label("Clients use any of these addresses:");
         let mut chosen = self.chosen.min(addresses.len().saturating_sub(1));
@@ -67,16 +87,5 @@ impl ConnectCard {
             .labelled_by(title.inner);
         }
         copied
-    }
-
-    fn addresses_for(&mut self, info: &RunningInfo) -> Vec<ClientAddress> {
-        match &self.addresses {
-            Some((started, addresses)) if *started == info.started => addresses.clone(),
-            _ => {
-                let addresses = connect_info::client_addresses(info.settings.bind);
-                self.addresses = Some((info.started, addresses.clone()));
-                addresses
-            }
-        }
     }
 }

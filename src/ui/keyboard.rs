@@ -14,10 +14,12 @@ pub enum Shortcut {
     TogglePause,
     /// F1: the Help and About panel.
     Help,
+    /// F5: presenter view on or off.
+    Presenter,
 }
 
 /// The shortcuts listed in the Help panel: (keys, what they do).
-pub const LISTED: [(&str, &str); 8] = [
+pub const LISTED: [(&str, &str); 9] = [
     ("Ctrl+1 … Ctrl+9", "switch to the first, second, … tab"),
     ("Ctrl+F", "find: the Messages tab's topic filter"),
     (
@@ -28,6 +30,10 @@ pub const LISTED: [(&str, &str); 8] = [
     ("Ctrl+-", "zoom out"),
     ("Ctrl+0", "zoom back to 100 %"),
     ("F1", "this Help and About panel"),
+    (
+        "F5",
+        "presenter view: projector-sized text, high contrast, Connect-here card with a QR code",
+    ),
     ("Ctrl+Q", "quit (the broker stops)"),
 ];
 
@@ -63,6 +69,9 @@ pub fn read(ctx: &egui::Context, tabs: usize, log_shown: bool) -> Vec<Shortcut> 
         }
         if input.consume_key(Modifiers::NONE, Key::F1) {
             found.push(Shortcut::Help);
+        }
+        if input.consume_key(Modifiers::NONE, Key::F5) {
+            found.push(Shortcut::Presenter);
         }
         found
     })

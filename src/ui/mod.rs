@@ -22,6 +22,7 @@ pub mod messages;
 pub mod network_confirm;
 pub mod persisted;
 pub mod plots_panel;
+pub mod presenter;
 pub mod publish_panel;
 pub mod repaint_policy;
 pub mod settings_menu;
@@ -55,6 +56,7 @@ pub fn run_window(cli: &Cli) -> anyhow::Result<()> {
     let trace_client = cli.trace_client.clone();
     let trace_all = cli.trace_all;
     let course = cli.course.as_deref().map(crate::cli::course_open_command);
+    let presenter = cli.presenter;
     let no_broker = cli.no_broker;
     let flags = cli.broker.clone();
     // A scenario file that opens the broker to the network asks first (the file may not be the
@@ -75,6 +77,10 @@ pub fn run_window(cli: &Cli) -> anyhow::Result<()> {
         .with_min_inner_size([720.0, 480.0]);
     if let Some(icon) = crate::desktop::icon::window_icon() {
         viewport = viewport.with_icon(icon);
+    }
+    if presenter {
+        // A projector shows the whole screen: the window takes it (the window manager permitting).
+        viewport = viewport.with_maximized(true);
     }
     let options = eframe::NativeOptions {
         viewport,
@@ -137,6 +143,7 @@ pub fn run_window(cli: &Cli) -> anyhow::Result<()> {
                 || start_tab.is_some()
                 || trace_client.is_some()
                 || course.is_some()
+                || presenter
             {
                 app = app.with_welcome(false);
             }
@@ -150,6 +157,9 @@ pub fn run_window(cli: &Cli) -> anyhow::Result<()> {
             }
             if let Some(tab) = start_tab {
                 app = app.with_tab(tab);
+            }
+            if presenter {
+                app = app.with_presenter(true);
             }
             if let Some(client) = &trace_client {
                 app.trace_mut().show_client(client);

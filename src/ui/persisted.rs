@@ -142,6 +142,8 @@ pub struct Persisted {
     pub theme: Theme,
     pub zoom: f32,
     pub welcome_dismissed: bool,
+    /// Presenter view's theme (presenter view itself starts off; `--presenter` turns it on).
+    pub presenter_theme: crate::ui::presenter::PresenterTheme,
 }
 
 impl Default for Persisted {
@@ -159,6 +161,7 @@ impl Default for Persisted {
             theme: Theme::System,
             zoom: 1.0,
             welcome_dismissed: false,
+            presenter_theme: Default::default(),
         }
     }
 }
@@ -177,6 +180,7 @@ mod key {
     pub const THEME: &str = "mqtt-playground/theme";
     pub const ZOOM: &str = "mqtt-playground/zoom";
     pub const WELCOME_DISMISSED: &str = "mqtt-playground/welcome_dismissed";
+    pub const PRESENTER_THEME: &str = "mqtt-playground/presenter_theme";
 }
 
 /// Reads fields one by one, noting the ones present but unreadable.
@@ -242,6 +246,7 @@ impl Persisted {
                 .read_checked(key::ZOOM, |z: &f32| ZOOM_RANGE.contains(z))
                 .unwrap_or(defaults.zoom),
             welcome_dismissed: reader.read(key::WELCOME_DISMISSED).unwrap_or_default(),
+            presenter_theme: reader.read(key::PRESENTER_THEME).unwrap_or_default(),
         };
         if !reader.ignored.is_empty() {
             tracing::warn!(
@@ -270,6 +275,7 @@ impl Persisted {
         eframe::set_value(storage, key::THEME, &self.theme);
         eframe::set_value(storage, key::ZOOM, &self.zoom);
         eframe::set_value(storage, key::WELCOME_DISMISSED, &self.welcome_dismissed);
+        eframe::set_value(storage, key::PRESENTER_THEME, &self.presenter_theme);
     }
 }
 
@@ -333,6 +339,7 @@ mod tests {
             theme: Theme::Light,
             zoom: 1.25,
             welcome_dismissed: true,
+            presenter_theme: crate::ui::presenter::PresenterTheme::Dark,
         }
     }
 
@@ -371,6 +378,7 @@ mod tests {
         storage.set_string(key::BROKER, "(tcp_port: \"not a number\")".into());
         storage.set_string(key::ZOOM, "1000.0".into());
         storage.set_string(key::THEME, "Purple".into());
+        storage.set_string(key::PRESENTER_THEME, "Neon".into());
         storage.set_string(key::SUBSCRIPTIONS, "[(\"a\", 7)]".into());
         storage.set_string(key::SERIES, "\u{0}garbage".into());
         let loaded = Persisted::load(&storage);
@@ -378,6 +386,7 @@ mod tests {
         assert_eq!(loaded.broker, defaults.broker);
         assert_eq!(loaded.zoom, defaults.zoom);
         assert_eq!(loaded.theme, defaults.theme);
+        assert_eq!(loaded.presenter_theme, defaults.presenter_theme);
         assert!(loaded.subscriptions.is_empty());
         assert!(loaded.series.is_empty());
         // Untouched fields are still what was saved.

@@ -3,6 +3,7 @@
 use eframe::egui;
 
 use super::persisted::{Theme, ZOOM_RANGE};
+use super::presenter::{self, PresenterTheme};
 
 /// What the menu asked the app to do (theme and zoom it applies itself).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -10,12 +11,18 @@ pub enum SettingsAction {
     ResetToDefaults,
     ShowWelcome,
     ShowHelp,
+    /// Presenter view on (true) or off.
+    Presenter(bool),
+    PresenterTheme(PresenterTheme),
 }
 
 /// The choices the menu edits in place.
 pub struct SettingsChoices<'a> {
     pub theme: &'a mut Theme,
     pub remember_password: &'a mut bool,
+    /// Whether presenter view is on, and its theme (the app switches them).
+    pub presenter_on: bool,
+    pub presenter_theme: PresenterTheme,
 }
 
 /// Draws the menu button; returns what was clicked.
@@ -43,6 +50,31 @@ pub fn ui(ui: &mut egui::Ui, choices: SettingsChoices<'_>) -> Option<SettingsAct
             }
             if ui.button("+").on_hover_text("Ctrl+=").clicked() {
                 set_zoom(ui.ctx(), zoom + 0.1);
+            }
+        });
+        ui.separator();
+        let mut presenting = choices.presenter_on;
+        if ui
+            .checkbox(
+                &mut presenting,
+                format!("Presenter view ({})", presenter::SHORTCUT),
+            )
+            .on_hover_text(
+                "For a projector: text at least 24 px tall at 1080p, side panels folded, a high-contrast theme and a big Connect-here card with a QR code",
+            )
+            .changed()
+        {
+            action = Some(SettingsAction::Presenter(presenting));
+        }
+        ui.horizontal(|ui| {
+            ui.label("Presenter theme:");
+            for theme in PresenterTheme::ALL {
+                if ui
+                    .selectable_label(choices.presenter_theme == theme, theme.label())
+                    .clicked()
+                {
+                    action = Some(SettingsAction::PresenterTheme(theme));
+                }
             }
         });
         ui.separator();

@@ -48,6 +48,7 @@ impl PlaygroundApp {
         crate::ui::settings_menu::set_zoom(ctx, saved.zoom);
         self.welcome.dismissed = saved.welcome_dismissed;
         self.welcome.visible = !saved.welcome_dismissed;
+        self.presenter.theme = saved.presenter_theme;
         self
     }
 
@@ -89,8 +90,10 @@ impl PlaygroundApp {
             log_view_as: self.messages.display_choices().0,
             log_follow: self.messages.display_choices().1,
             theme: self.theme,
-            zoom: ctx.zoom_factor(),
+            // Presenter view's zoom is for the projector; the user's own is the one remembered.
+            zoom: self.presenter.zoom_to_remember(ctx),
             welcome_dismissed: self.welcome.dismissed,
+            presenter_theme: self.presenter.theme,
         }
     }
 
@@ -109,6 +112,8 @@ impl PlaygroundApp {
     /// for the next Start.
     pub fn reset_to_defaults(&mut self, ctx: &egui::Context) {
         let defaults = Persisted::default();
+        self.set_presenter(ctx, false);
+        self.presenter.theme = defaults.presenter_theme;
         self.broker.form = super::super::broker_panel::BrokerForm::from_settings(
             &crate::engine::BrokerSettings::default(),
         );

@@ -25,6 +25,10 @@ impl PlaygroundApp {
                 }
                 Shortcut::TogglePause => keyboard::request_pause_toggle(ctx),
                 Shortcut::Help => self.help.open = !self.help.open,
+                Shortcut::Presenter => {
+                    let on = !self.presenter.is_on();
+                    self.set_presenter(ctx, on);
+                }
             }
         }
     }
@@ -44,16 +48,28 @@ impl PlaygroundApp {
                 SettingsChoices {
                     theme: &mut self.theme,
                     remember_password: &mut self.remember_password,
+                    presenter_on: self.presenter.is_on(),
+                    presenter_theme: self.presenter.theme,
                 },
             );
             match action {
                 Some(SettingsAction::ResetToDefaults) => self.reset_to_defaults(ui.ctx()),
                 Some(SettingsAction::ShowWelcome) => self.welcome.visible = true,
                 Some(SettingsAction::ShowHelp) => self.help.open = true,
+                Some(SettingsAction::Presenter(on)) => self.set_presenter(ui.ctx(), on),
+                Some(SettingsAction::PresenterTheme(theme)) => {
+                    self.set_presenter_theme(ui.ctx(), theme)
+                }
                 None => {}
             }
             ui.separator();
-            self.panels.toggles_ui(ui);
+            if self.presenter.title_bar_ui(ui) {
+                self.set_presenter(ui.ctx(), false);
+            }
+            // At a projector's zoom the title bar has no room for them; leaving puts the panels back.
+            if !self.presenter.is_on() {
+                self.panels.toggles_ui(ui);
+            }
         });
     }
 
