@@ -46,7 +46,7 @@ pub struct Cli {
 pub enum Subcommands {
     /// Run the broker without a window (a classroom server, a CI job); stop it with Ctrl-C.
     Serve(ServeArgs),
-    /// Measure throughput and connection rate through the broker's port (prints figures, asserts nothing).
+    /// Load any MQTT broker (an embedded one by default): `bench pub`, `sub`, `conn`, `latency`; prints figures.
     Bench(crate::bench::BenchArgs),
     /// Put MQTT Playground in your desktop's menu (a .desktop file and icons in ~/.local/share); --remove takes them out.
     InstallDesktopEntry(crate::desktop::InstallArgs),
