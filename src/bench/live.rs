@@ -19,6 +19,15 @@ impl Live {
     }
 }
 
+/// "1 publisher", "2 publishers".
+pub fn counted(n: usize, what: &str) -> String {
+    format!(
+        "{} {what}{}",
+        thousands(n as u64),
+        if n == 1 { "" } else { "s" }
+    )
+}
+
 /// 1234567 → "1,234,567".
 pub fn thousands(n: u64) -> String {
     let digits = n.to_string();

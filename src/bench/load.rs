@@ -8,7 +8,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use super::histogram::Latencies;
-use super::live::{Live, thousands};
+use super::live::{Live, counted, thousands};
 use super::process::{ProcessSummary, ProcessWatch};
 use super::publishers::{self, PublishPlan, Window};
 use super::subscribers::{self, SubscribePlan, Subscribers};
@@ -49,9 +49,12 @@ pub async fn run(target: &Target, plan: &LoadPlan) -> anyhow::Result<LoadOutcome
         None => None,
     };
     live.line(&format!(
-        "bench: {} publishers and {} subscribers connected to {}:{}; running for up to {} s",
-        plan.publish.as_ref().map_or(0, |p| p.clients),
-        plan.subscribe.as_ref().map_or(0, |s| s.clients),
+        "bench: {} and {} connected to {}:{}; running for up to {} s",
+        counted(plan.publish.as_ref().map_or(0, |p| p.clients), "publisher"),
+        counted(
+            plan.subscribe.as_ref().map_or(0, |s| s.clients),
+            "subscriber"
+        ),
         target.host,
         target.port,
         plan.seconds

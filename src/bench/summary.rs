@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use super::histogram::LatencySummary;
-use super::live::thousands;
+use super::live::{counted, thousands};
 use super::process::ProcessSummary;
 use super::target::TargetInfo;
 
@@ -114,9 +114,9 @@ impl Summary {
         );
         if let Some(p) = &self.publish {
             println!(
-                "  published   {} messages by {} publishers, {:.0} msg/s{}{}",
+                "  published   {} messages by {}, {:.0} msg/s{}{}",
                 thousands(p.sent),
-                p.clients,
+                counted(p.clients, "publisher"),
                 p.sent_per_second,
                 if p.acknowledged > 0 {
                     format!(", {} acknowledged", thousands(p.acknowledged))
@@ -128,9 +128,9 @@ impl Summary {
         }
         if let Some(r) = &self.receive {
             println!(
-                "  received    {} messages by {} subscribers, {:.0} msg/s while loaded{}",
+                "  received    {} messages by {}, {:.0} msg/s while loaded{}",
                 thousands(r.received),
-                r.clients,
+                counted(r.clients, "subscriber"),
                 r.received_per_second,
                 errors(r.errors)
             );
