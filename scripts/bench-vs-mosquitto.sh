@@ -74,7 +74,7 @@ free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1
 now_ms() { date +%s%3N; }
 load1() { cut -d' ' -f1 /proc/loadavg; }
 rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo null; }
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 # Starts broker $1 on a free port; sets pid, port, launch_ms (launch until the port accepts) and, for the
@@ -139,12 +139,16 @@ run_row() {
   lines_before=$({ wc -l <"$work/window.log"; } 2>/dev/null || echo 0)
   echo "   $row: bench $(row_args "$row")"
   # shellcheck disable=SC2046
-  if "$bin" bench $(row_args "$row") --port "$port" --pid "$pid" --client-prefix "b$rep-$row" --json \
+  if ! kill -0 "$pid" 2>/dev/null; then
+    echo "   ($kind is no longer running: $row skipped)" >&2
+  elif "$bin" bench $(row_args "$row") --port "$port" --pid "$pid" --client-prefix "b$rep-$row" --json \
       >"$work/summary.json" 2>"$raw/$kind-$row-$rep.live.txt" && jq -e . "$work/summary.json" >/dev/null; then
     jq --arg b "$kind" --arg r "$row" --argjson n "$rep" '{broker: $b, row: $r, rep: $n, summary: .}' \
       "$work/summary.json" >"$file"
   else
     echo "   ($row failed on $kind: see $raw/$kind-$row-$rep.live.txt)" >&2
+  fi
+  if [[ ! -s $file ]]; then
     jq -n --arg b "$kind" --arg r "$row" --argjson n "$rep" '{broker: $b, row: $r, rep: $n, summary: null}' >"$file"
   fi
   if [[ $kind == window ]]; then
@@ -157,7 +161,12 @@ run_row() {
 run_broker() {
   local kind=$1 rep=$2 rest idle_before idle_after hz
   echo "== $kind (repetition $rep of $reps, load average $(load1))"
-  start_broker "$kind"
+  if ! start_broker "$kind"; then
+    echo "   $kind did not start: its column stays empty this time" >&2
+    [[ $kind == window ]] && cp "$work/window.log" "$raw/window-failed-$rep.log" 2>/dev/null
+    stop_broker
+    return 0
+  fi
   # Memory at rest: started, nothing connected but the window's own subscriber, after a settle.
   sleep 5
   rest=$(rss_kib "$pid")
@@ -199,6 +208,7 @@ def median: map(select(. != null)) | sort | if length == 0 then null
 def k: if . == null then "–" elif . >= 1000 then "\(. / 1000 * 10 | round / 10)k" else "\(. | round)" end;
 def f1: if . == null then "–" else "\(. * 10 | round / 10)" end;
 def f2: if . == null then "–" else "\(. * 100 | round / 100)" end;
+def pct: if . == null then "–" else "\(. | round)%" end;
 def mb: if . == null then "–" else "\(. / 1024 | round) MiB" end;
 . as $all
 | def runs($b; $r): [$all[] | select(.broker == $b and .row == $r)];
@@ -215,6 +225,8 @@ def mb: if . == null then "–" else "\(. / 1024 | round) MiB" end;
       "\(s($b; $r; .receive.latency.p50_ms) | f2)/\(s($b; $r; .receive.latency.p99_ms) | f2) ms, broker at \(s($b; $r; .broker_process.cpu_percent) | round)% of a core"
     elif $r == "conn2000" then
       "\(s($b; $r; .connections.accepted_per_second) | k)/s, \(s($b; $r; .connections.broker_kib_per_connection) | f1) KiB each (\(s($b; $r; .connections.connected) | round) connected)"
+    elif $r == "tool" then
+      "\(s($b; "flat1"; .tool_cpu_percent) | pct) / \(s($b; "flat10"; .tool_cpu_percent) | pct) of a core"
     elif $r == "flood" then
       ([runs($b; "flat1")[], runs($b; "flat10")[] | .summary.broker_process.rss_kib_peak // empty] | max | mb)
     elif $r == "launch" then
@@ -228,6 +240,7 @@ def mb: if . == null then "–" else "\(. / 1024 | round) MiB" end;
     qos1x100: "100 publishers × 10/s QoS 1: latency p50/p99, broker CPU",
     x1000: "1,000 publishers × 1/s QoS 0: latency p50/p99, broker CPU",
     conn2000: "2,000 connections: accepted per second, broker memory each",
+    tool: "the load tool's own CPU in the two flat-out rows (2 cores = 200%)",
     flood: "memory under the flat-out floods (peak RSS)",
     launch: "launch until the port accepts",
     rest: "memory at rest (5 s after launch)",
@@ -238,7 +251,7 @@ def mb: if . == null then "–" else "\(. / 1024 | round) MiB" end;
 | "Medians of \($reps) run(s) of \($secs) s each, loopback, 64 B payloads; load average \($load[0])–\($load[1]) during the runs.\n",
   "| load | \(brokers | map(names[.]) | join(" | ")) |",
   "|---|\(brokers | map("---") | join("|"))|",
-  (["flat1", "flat10", "qos1x100", "x1000", "conn2000", "flood", "launch", "rest", "idle"][] as $r
+  (["flat1", "flat10", "qos1x100", "x1000", "conn2000", "flood", "launch", "rest", "idle", "tool"][] as $r
     | "| \(rowlabel[$r]) | \(brokers | map(. as $b | cell($b; $r)) | join(" | ")) |")
 JQ
 if [[ -s $raw/tabs.txt ]]; then

@@ -88,6 +88,7 @@ fn latency_with_a_count_delivers_every_message_once_to_every_subscriber() {
     );
     assert!(0.0 < p50 && p50 <= p99 && p99 <= max, "{summary}");
     assert!(f(&summary, "/publish/sent_per_second") > 0.0);
+    assert!(f(&summary, "/tool_cpu_percent") >= 0.0);
     assert!(summary["load_average"].is_array() || summary["load_average"].is_null());
 }
 

@@ -35,6 +35,8 @@ pub struct LoadOutcome {
     pub publish: Option<PublishSummary>,
     pub receive: Option<ReceiveSummary>,
     pub process: Option<ProcessSummary>,
+    /// This process's own CPU over the measured window (% of one core).
+    pub tool_cpu_percent: Option<f64>,
 }
 
 pub async fn run(target: &Target, plan: &LoadPlan) -> anyhow::Result<LoadOutcome> {
@@ -62,6 +64,7 @@ pub async fn run(target: &Target, plan: &LoadPlan) -> anyhow::Result<LoadOutcome
     if let Some(watch) = &mut process {
         watch.restart_cpu();
     }
+    let mut tool = ProcessWatch::start(std::process::id());
     let start = Instant::now();
     let deadline = start + Duration::from_secs(plan.seconds);
     if let Some(p) = &pubs {
@@ -96,6 +99,7 @@ pub async fn run(target: &Target, plan: &LoadPlan) -> anyhow::Result<LoadOutcome
         }
     }
     let seconds = start.elapsed().as_secs_f64();
+    let tool_cpu_percent = tool.finish().cpu_percent;
     let (sent_in_window, received_in_window) = (sent(), received());
     if let Some(p) = pubs {
         p.finish(plan.drain + Duration::from_secs(5)).await;
@@ -136,6 +140,7 @@ pub async fn run(target: &Target, plan: &LoadPlan) -> anyhow::Result<LoadOutcome
         publish,
         receive,
         process: process.as_mut().map(ProcessWatch::finish),
+        tool_cpu_percent,
     })
 }
 

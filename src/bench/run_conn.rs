@@ -31,6 +31,7 @@ pub fn run(args: &ConnArgs) -> anyhow::Result<()> {
         receive: None,
         connections: Some(connections),
         broker_process: process,
+        tool_cpu_percent: None,
     }
     .print(args.target.json)
 }

@@ -47,6 +47,7 @@ pub fn run(args: &LatencyArgs) -> anyhow::Result<()> {
         receive: outcome.receive,
         connections: None,
         broker_process: outcome.process,
+        tool_cpu_percent: outcome.tool_cpu_percent,
     }
     .print(args.target.json)
 }

@@ -40,6 +40,7 @@ pub fn run(args: &PubArgs) -> anyhow::Result<()> {
         receive: None,
         connections: None,
         broker_process: outcome.process,
+        tool_cpu_percent: outcome.tool_cpu_percent,
     }
     .print(args.target.json)
 }

@@ -37,6 +37,7 @@ pub fn run(args: &SubArgs) -> anyhow::Result<()> {
         receive: outcome.receive,
         connections: None,
         broker_process: outcome.process,
+        tool_cpu_percent: outcome.tool_cpu_percent,
     }
     .print(args.target.json)
 }

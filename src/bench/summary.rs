@@ -28,6 +28,10 @@ pub struct Summary {
     /// The broker's process (--pid): CPU share and memory over the run.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub broker_process: Option<ProcessSummary>,
+    /// This bench process's CPU over the measured window, % of one core (near 100 × cores: the tool
+    /// itself may be the limit; with the embedded broker it includes the broker).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tool_cpu_percent: Option<f64>,
 }
 
 #[derive(Debug, Serialize)]
@@ -199,6 +203,16 @@ impl Summary {
                 mib(b.rss_kib_at_start),
                 mib(Some(b.rss_kib_peak)),
                 mib(b.rss_kib_at_end)
+            );
+        }
+        if let Some(cpu) = self.tool_cpu_percent {
+            println!(
+                "  this tool   {cpu:.0}% of a core{}",
+                if self.target.embedded {
+                    " (the embedded broker included)"
+                } else {
+                    ""
+                }
             );
         }
         Ok(())
