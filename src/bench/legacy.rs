@@ -13,6 +13,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use crate::engine::{BrokerSettings, Engine};
 
 #[derive(Debug, Args)]
+#[command(next_help_heading = "Without a subcommand: the embedded broker's built-in figures")]
 pub struct LegacyArgs {
     /// Publishers sending QoS 1 messages flat out.
     #[arg(long, default_value_t = 100)]
