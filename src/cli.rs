@@ -64,8 +64,8 @@ pub fn course_open_command(file: &std::path::Path) -> crate::engine::course::Cou
 pub enum Subcommands {
     /// Run the broker without a window (a classroom server, a CI job); stop it with Ctrl-C.
     Serve(Box<ServeArgs>),
-    /// Measure throughput and connection rate through the broker's port (prints figures, asserts nothing).
-    Bench(crate::bench::BenchArgs),
+    /// Load any MQTT broker (an embedded one by default): `bench pub`, `sub`, `conn`, `latency`; prints figures.
+    Bench(Box<crate::bench::BenchArgs>),
     /// Put MQTT Playground in your desktop's menu (a .desktop file and icons in ~/.local/share); --remove takes them out.
     InstallDesktopEntry(crate::desktop::InstallArgs),
 }

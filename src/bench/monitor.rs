@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
 
-use super::BenchArgs;
+use super::legacy::LegacyArgs;
 use crate::engine::Command;
 use crate::engine::monitor::MonitorCommand;
 
@@ -17,8 +17,8 @@ const TICK: Duration = Duration::from_millis(10);
 /// How long the subscriber may take to catch up after the flood before the rest counts as missing.
 const DRAIN_PATIENCE: Duration = Duration::from_secs(120);
 
-pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
-    let (engine, info) = super::loopback_engine()?;
+pub fn run(args: &LegacyArgs) -> anyhow::Result<()> {
+    let (engine, info) = super::legacy::loopback_engine()?;
     let qos = args.monitor_qos.min(2);
     engine
         .call(
