@@ -15,7 +15,9 @@ use tokio::sync::watch;
 use super::clients::ClientRegistry;
 use super::events::EventSink;
 use super::front_door::{self, FrontDoor};
-use super::internal_listener_check::{ListenerWait, wait_for_own_listener};
+use super::internal_listener_check::{
+    ListenerOwner, ListenerWait, listener_owners, wait_for_answer, wait_for_own_listener,
+};
 use super::internal_listeners::{InternalListeners, LISTENERS_PER_VERSION};
 use super::internal_protocol::{SafeV4, SafeV5};
 use super::settings::BrokerSettings;
@@ -132,26 +134,8 @@ impl BrokerHost {
         let ready_by = Instant::now() + INTERNAL_READY;
         // Several listeners per version: each accepts only about 1,000 connections a second
         // (see internal_listeners.rs).
-        // They come up side by side: one after another made every start (and every test) slower.
-        let spawn = self.spawn_internal();
-        let mut starting = tokio::task::JoinSet::new();
-        for protocol in [InternalProtocol::V4, InternalProtocol::V5] {
-            for _ in 0..LISTENERS_PER_VERSION {
-                let (spawn, handle, settings) = (spawn.clone(), handle.clone(), settings.clone());
-                starting.spawn(async move {
-                    let started = start_internal(&spawn, &handle, protocol, &settings, ready_by);
-                    (protocol, started.await)
-                });
-            }
-        }
-        let mut v4_listeners = Vec::with_capacity(LISTENERS_PER_VERSION);
-        let mut v5_listeners = Vec::with_capacity(LISTENERS_PER_VERSION);
-        while let Some(joined) = starting.join_next().await {
-            match joined.map_err(|e| BrokerError::Internal(e.to_string()))? {
-                (InternalProtocol::V4, started) => v4_listeners.push(started?),
-                (InternalProtocol::V5, started) => v5_listeners.push(started?),
-            }
-        }
+        let (v4_listeners, v5_listeners) =
+            start_internal_set(&self.spawn_internal(), &handle, &settings, ready_by).await?;
         let internal = InternalListeners::new(v4_listeners, v5_listeners);
         let Some(v4) = internal.first_v4() else {
             return Err(BrokerError::Internal("no internal listener".to_owned()));
@@ -249,7 +233,78 @@ impl BrokerHost {
     }
 }
 
-/// Starts an internal rumqttd listener on a free loopback port and waits until it accepts.
+/// Starts every internal listener, v4 and v5: all spawned at once, then checked with one reading of
+/// the socket tables (a reading per listener took seconds on a machine with many sockets); one that
+/// turns out not to be this process's own is replaced one at a time.
+async fn start_internal_set(
+    spawn_internal: &SpawnInternal,
+    runtime: &tokio::runtime::Handle,
+    settings: &BrokerSettings,
+    ready_by: Instant,
+) -> Result<(Vec<SocketAddr>, Vec<SocketAddr>), BrokerError> {
+    let mut spawned = Vec::with_capacity(2 * LISTENERS_PER_VERSION);
+    for protocol in [InternalProtocol::V4, InternalProtocol::V5] {
+        for _ in 0..LISTENERS_PER_VERSION {
+            let addr = free_loopback_port().map_err(|e| BrokerError::Internal(e.to_string()))?;
+            let future = spawn_internal(
+                internal_settings(listener_name(protocol), addr, settings),
+                protocol,
+            );
+            spawned.push((protocol, addr, runtime.spawn(future)));
+        }
+    }
+    let mut answered = Vec::with_capacity(spawned.len());
+    let mut retry = Vec::new();
+    for (protocol, addr, mut task) in spawned {
+        match wait_for_answer(addr, &mut task, ready_by).await {
+            ListenerWait::Ready => answered.push((protocol, addr, task)),
+            ListenerWait::Failed(_) => retry.push(protocol),
+            ListenerWait::TimedOut => return Err(listener_timeout()),
+        }
+    }
+    let ports: Vec<u16> = answered.iter().map(|(_, addr, _)| addr.port()).collect();
+    let owners = listener_owners(&ports);
+    let (mut v4, mut v5) = (Vec::new(), Vec::new());
+    for ((protocol, addr, task), owner) in answered.into_iter().zip(owners) {
+        match owner {
+            ListenerOwner::ThisProcess | ListenerOwner::Unknown => match protocol {
+                InternalProtocol::V4 => v4.push(addr),
+                InternalProtocol::V5 => v5.push(addr),
+            },
+            ListenerOwner::AnotherProcess | ListenerOwner::Nobody => {
+                task.abort();
+                tracing::warn!(
+                    port = addr.port(),
+                    "an internal listener's port was taken by another program; trying another"
+                );
+                retry.push(protocol);
+            }
+        }
+    }
+    for protocol in retry {
+        let addr = start_internal(spawn_internal, runtime, protocol, settings, ready_by).await?;
+        match protocol {
+            InternalProtocol::V4 => v4.push(addr),
+            InternalProtocol::V5 => v5.push(addr),
+        }
+    }
+    Ok((v4, v5))
+}
+
+fn listener_name(protocol: InternalProtocol) -> &'static str {
+    match protocol {
+        InternalProtocol::V4 => "internal-v4",
+        InternalProtocol::V5 => "internal-v5",
+    }
+}
+
+fn listener_timeout() -> BrokerError {
+    BrokerError::Internal(format!(
+        "its loopback listener did not come up within {INTERNAL_READY:?}; security software may be blocking connections to 127.0.0.1"
+    ))
+}
+
+/// Starts one internal rumqttd listener on a free loopback port and waits until it accepts.
 async fn start_internal(
     spawn_internal: &SpawnInternal,
     runtime: &tokio::runtime::Handle,
@@ -263,20 +318,15 @@ async fn start_internal(
     let mut last_error = String::new();
     for _attempt in 0..5 {
         let addr = free_loopback_port().map_err(|e| BrokerError::Internal(e.to_string()))?;
-        let name = match protocol {
-            InternalProtocol::V4 => "internal-v4",
-            InternalProtocol::V5 => "internal-v5",
-        };
-        let future = spawn_internal(internal_settings(name, addr, settings), protocol);
+        let future = spawn_internal(
+            internal_settings(listener_name(protocol), addr, settings),
+            protocol,
+        );
         let mut task = runtime.spawn(future);
         match wait_for_own_listener(addr, &mut task, ready_by).await {
             ListenerWait::Ready => return Ok(addr),
             ListenerWait::Failed(error) => last_error = error,
-            ListenerWait::TimedOut => {
-                return Err(BrokerError::Internal(format!(
-                    "its loopback listener did not come up within {INTERNAL_READY:?}; security software may be blocking connections to 127.0.0.1"
-                )));
-            }
+            ListenerWait::TimedOut => return Err(listener_timeout()),
         }
     }
     Err(BrokerError::Internal(last_error))

@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use super::mqtt_wire::ProtocolVersion;
 
 /// Internal listeners per protocol version: each accepts about 1,000 connections per second.
-pub const LISTENERS_PER_VERSION: usize = 12;
+pub const LISTENERS_PER_VERSION: usize = 8;
 
 /// The loopback addresses of rumqttd's listeners, by the protocol they speak.
 #[derive(Debug, Default)]
