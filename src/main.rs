@@ -5,6 +5,12 @@ use std::process::ExitCode;
 use clap::Parser;
 use mqtt_playground::cli::{self, Cli, Subcommands};
 
+// rumqttd gives every connection a dozen buffers of 10–100 KiB that an idle client never fills;
+// glibc's chunk headers touched a page of each (~45 KiB per connection), jemalloc keeps its
+// bookkeeping apart, so only what is written costs memory.
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 fn main() -> ExitCode {
     mqtt_playground::ui::LAUNCHED.get_or_init(std::time::Instant::now);
     let cli = Cli::parse();

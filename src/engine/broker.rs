@@ -15,7 +15,10 @@ use tokio::sync::watch;
 use super::clients::ClientRegistry;
 use super::events::EventSink;
 use super::front_door::{self, FrontDoor};
-use super::internal_listener_check::{ListenerWait, wait_for_own_listener};
+use super::internal_listener_check::{
+    ListenerOwner, ListenerWait, listener_owners, wait_for_answer, wait_for_own_listener,
+};
+use super::internal_listeners::{InternalListeners, LISTENERS_PER_VERSION};
 use super::internal_protocol::{SafeV4, SafeV5};
 use super::settings::BrokerSettings;
 
@@ -29,7 +32,7 @@ pub struct RunningInfo {
     pub websocket: Option<SocketAddr>,
     pub settings: BrokerSettings,
     pub started: Instant,
-    /// rumqttd's own MQTT 3.1.1 listener behind the front door (loopback); benchmarks compare against it.
+    /// rumqttd's first MQTT 3.1.1 listener behind the front door (loopback); benchmarks compare against it.
     pub internal_v4: SocketAddr,
     /// The most connections served at once (the setting, or sized from the open-files limit).
     pub connection_cap: usize,
@@ -37,7 +40,7 @@ pub struct RunningInfo {
 
 type ListenerFuture = Pin<Box<dyn Future<Output = Result<(), String>> + Send>>;
 /// Starts one internal rumqttd listener on the shared router (the router's channel type is not public).
-type SpawnInternal = Box<dyn Fn(ServerSettings, InternalProtocol) -> ListenerFuture + Send + Sync>;
+type SpawnInternal = Arc<dyn Fn(ServerSettings, InternalProtocol) -> ListenerFuture + Send + Sync>;
 
 #[derive(Clone, Copy)]
 enum InternalProtocol {
@@ -129,12 +132,14 @@ impl BrokerHost {
         };
 
         let ready_by = Instant::now() + INTERNAL_READY;
-        let v4 = self
-            .start_internal(&handle, InternalProtocol::V4, &settings, ready_by)
-            .await?;
-        let v5 = self
-            .start_internal(&handle, InternalProtocol::V5, &settings, ready_by)
-            .await?;
+        // Several listeners per version: each accepts only about 1,000 connections a second
+        // (see internal_listeners.rs).
+        let (v4_listeners, v5_listeners) =
+            start_internal_set(&self.spawn_internal(), &handle, &settings, ready_by).await?;
+        let internal = InternalListeners::new(v4_listeners, v5_listeners);
+        let Some(v4) = internal.first_v4() else {
+            return Err(BrokerError::Internal("no internal listener".to_owned()));
+        };
 
         let (stopping, stopping_rx) = watch::channel(false);
         let connection_cap = match settings.max_connections {
@@ -145,8 +150,7 @@ impl BrokerHost {
         };
         let door = Arc::new(FrontDoor {
             gate: super::connection_cap::ConnectionGate::new(connection_cap),
-            v4_listener: v4,
-            v5_listener: v5,
+            internal,
             credentials: settings.credentials.clone(),
             learners: settings.learner_accounts.clone(),
             registry,
@@ -204,10 +208,10 @@ impl BrokerHost {
         true
     }
 
-    fn spawn_internal(&mut self) -> &SpawnInternal {
-        self.spawn_internal.get_or_insert_with(|| {
+    fn spawn_internal(&mut self) -> SpawnInternal {
+        let spawn = self.spawn_internal.get_or_insert_with(|| {
             let router_tx = rumqttd::Router::new(0, router_config()).spawn();
-            Box::new(move |server_settings, protocol| {
+            Arc::new(move |server_settings, protocol| {
                 let router_tx = router_tx.clone();
                 Box::pin(async move {
                     let result = match protocol {
@@ -225,41 +229,108 @@ impl BrokerHost {
                     result.map_err(|e| e.to_string())
                 })
             })
-        })
+        });
+        spawn.clone()
     }
+}
 
-    /// Starts an internal rumqttd listener on a free loopback port and waits until it accepts.
-    async fn start_internal(
-        &mut self,
-        runtime: &tokio::runtime::Handle,
-        protocol: InternalProtocol,
-        settings: &BrokerSettings,
-        ready_by: Instant,
-    ) -> Result<SocketAddr, BrokerError> {
-        // rumqttd binds inside `Server::start` and cannot report a port the OS chose, so a free
-        // port is found first; another program grabbing it in between is detected (on Linux) and
-        // retried.
-        let mut last_error = String::new();
-        for _attempt in 0..5 {
+/// Starts every internal listener, v4 and v5: all spawned at once, then checked with one reading of
+/// the socket tables (a reading per listener took seconds on a machine with many sockets); one that
+/// turns out not to be this process's own is replaced one at a time.
+async fn start_internal_set(
+    spawn_internal: &SpawnInternal,
+    runtime: &tokio::runtime::Handle,
+    settings: &BrokerSettings,
+    ready_by: Instant,
+) -> Result<(Vec<SocketAddr>, Vec<SocketAddr>), BrokerError> {
+    let mut spawned = Vec::with_capacity(2 * LISTENERS_PER_VERSION);
+    for protocol in [InternalProtocol::V4, InternalProtocol::V5] {
+        for _ in 0..LISTENERS_PER_VERSION {
             let addr = free_loopback_port().map_err(|e| BrokerError::Internal(e.to_string()))?;
-            let name = match protocol {
-                InternalProtocol::V4 => "internal-v4",
-                InternalProtocol::V5 => "internal-v5",
-            };
-            let future = (self.spawn_internal())(internal_settings(name, addr, settings), protocol);
-            let mut task = runtime.spawn(future);
-            match wait_for_own_listener(addr, &mut task, ready_by).await {
-                ListenerWait::Ready => return Ok(addr),
-                ListenerWait::Failed(error) => last_error = error,
-                ListenerWait::TimedOut => {
-                    return Err(BrokerError::Internal(format!(
-                        "its loopback listener did not come up within {INTERNAL_READY:?}; security software may be blocking connections to 127.0.0.1"
-                    )));
-                }
+            let future = spawn_internal(
+                internal_settings(listener_name(protocol), addr, settings),
+                protocol,
+            );
+            spawned.push((protocol, addr, runtime.spawn(future)));
+        }
+    }
+    let mut answered = Vec::with_capacity(spawned.len());
+    let mut retry = Vec::new();
+    for (protocol, addr, mut task) in spawned {
+        match wait_for_answer(addr, &mut task, ready_by).await {
+            ListenerWait::Ready => answered.push((protocol, addr, task)),
+            ListenerWait::Failed(_) => retry.push(protocol),
+            ListenerWait::TimedOut => return Err(listener_timeout()),
+        }
+    }
+    let ports: Vec<u16> = answered.iter().map(|(_, addr, _)| addr.port()).collect();
+    let owners = listener_owners(&ports);
+    let (mut v4, mut v5) = (Vec::new(), Vec::new());
+    for ((protocol, addr, task), owner) in answered.into_iter().zip(owners) {
+        match owner {
+            ListenerOwner::ThisProcess | ListenerOwner::Unknown => match protocol {
+                InternalProtocol::V4 => v4.push(addr),
+                InternalProtocol::V5 => v5.push(addr),
+            },
+            ListenerOwner::AnotherProcess | ListenerOwner::Nobody => {
+                task.abort();
+                tracing::warn!(
+                    port = addr.port(),
+                    "an internal listener's port was taken by another program; trying another"
+                );
+                retry.push(protocol);
             }
         }
-        Err(BrokerError::Internal(last_error))
     }
+    for protocol in retry {
+        let addr = start_internal(spawn_internal, runtime, protocol, settings, ready_by).await?;
+        match protocol {
+            InternalProtocol::V4 => v4.push(addr),
+            InternalProtocol::V5 => v5.push(addr),
+        }
+    }
+    Ok((v4, v5))
+}
+
+fn listener_name(protocol: InternalProtocol) -> &'static str {
+    match protocol {
+        InternalProtocol::V4 => "internal-v4",
+        InternalProtocol::V5 => "internal-v5",
+    }
+}
+
+fn listener_timeout() -> BrokerError {
+    BrokerError::Internal(format!(
+        "its loopback listener did not come up within {INTERNAL_READY:?}; security software may be blocking connections to 127.0.0.1"
+    ))
+}
+
+/// Starts one internal rumqttd listener on a free loopback port and waits until it accepts.
+async fn start_internal(
+    spawn_internal: &SpawnInternal,
+    runtime: &tokio::runtime::Handle,
+    protocol: InternalProtocol,
+    settings: &BrokerSettings,
+    ready_by: Instant,
+) -> Result<SocketAddr, BrokerError> {
+    // rumqttd binds inside `Server::start` and cannot report a port the OS chose, so a free
+    // port is found first; another program grabbing it in between is detected (on Linux) and
+    // retried.
+    let mut last_error = String::new();
+    for _attempt in 0..5 {
+        let addr = free_loopback_port().map_err(|e| BrokerError::Internal(e.to_string()))?;
+        let future = spawn_internal(
+            internal_settings(listener_name(protocol), addr, settings),
+            protocol,
+        );
+        let mut task = runtime.spawn(future);
+        match wait_for_own_listener(addr, &mut task, ready_by).await {
+            ListenerWait::Ready => return Ok(addr),
+            ListenerWait::Failed(error) => last_error = error,
+            ListenerWait::TimedOut => return Err(listener_timeout()),
+        }
+    }
+    Err(BrokerError::Internal(last_error))
 }
 
 /// Router limits; rumqttd's defaults are all zeros, so every field is set.

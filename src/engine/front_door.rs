@@ -17,9 +17,11 @@ use super::client_id;
 use super::clients::{ClientEntry, ClientRegistry, Transport};
 use super::connection_cap::{self, AcceptTrouble, ConnectionGate};
 use super::events::{Event, EventSink};
+use super::internal_listeners::InternalListeners;
 use super::mqtt_wire::{
     self, ConnectRead, DISCONNECT_PACKET, FrameCounter, ProtocolVersion, Refusal, WireError,
 };
+use super::pump_buffer::PumpBuffer;
 use super::settings::Credentials;
 use super::trace::{ConnectionEnd, ConnectionTrace};
 use super::ws_limits::{GatedStream, SignInGate, websocket_config};
@@ -28,8 +30,6 @@ use super::ws_limits::{GatedStream, SignInGate, websocket_config};
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// The largest CONNECT accepted (its will payload is the only large part).
 pub const MAX_CONNECT_LEN: usize = 1024 * 1024;
-/// Read buffer per direction per connection.
-const PUMP_BUFFER: usize = 16 * 1024;
 /// A client that accepts no bytes for this long is disconnected.
 const STALLED_CLIENT: Duration = Duration::from_secs(60);
 /// How long a stopping broker waits for rumqttd to close a connection it sent DISCONNECT for.
@@ -37,8 +37,8 @@ const GRACEFUL_CLOSE: Duration = Duration::from_millis(500);
 
 /// What every connection handler needs to know; shared by all connections of one broker run.
 pub struct FrontDoor {
-    pub v4_listener: SocketAddr,
-    pub v5_listener: SocketAddr,
+    /// rumqttd's loopback listeners, several per protocol version.
+    pub internal: InternalListeners,
     pub credentials: Option<Credentials>,
     /// Learners' accounts, accepted besides `credentials` (the instructor's).
     pub learners: LearnerAccounts,
@@ -202,7 +202,8 @@ async fn read_connect<S: AsyncRead + Unpin>(
     client: &mut S,
     buffer: &mut Vec<u8>,
 ) -> Result<(mqtt_wire::ConnectInfo, usize), Rejection> {
-    let mut chunk = [0u8; 4096];
+    // Read straight into `buffer`: a buffer on the stack would stay in every connection's task
+    // for its whole life.
     // One deadline for the whole CONNECT: a client trickling a byte at a time must not hold a slot forever.
     let deadline = tokio::time::Instant::now() + CONNECT_TIMEOUT;
     loop {
@@ -214,7 +215,10 @@ async fn read_connect<S: AsyncRead + Unpin>(
             }
             Err(err) => return Err(Rejection::Reported(err.to_string())),
         }
-        let n = match tokio::time::timeout_at(deadline, client.read(&mut chunk)).await {
+        if buffer.len() == buffer.capacity() {
+            buffer.reserve(buffer.len().clamp(256, 4096));
+        }
+        match tokio::time::timeout_at(deadline, client.read_buf(buffer)).await {
             Err(_) => {
                 return Err(Rejection::Reported(
                     "sent no complete CONNECT packet within 10 s".to_owned(),
@@ -227,9 +231,8 @@ async fn read_connect<S: AsyncRead + Unpin>(
                     "closed the connection in the middle of its CONNECT packet".to_owned(),
                 ));
             }
-            Ok(Ok(n)) => n,
-        };
-        buffer.extend_from_slice(chunk.get(..n).unwrap_or_default());
+            Ok(Ok(_)) => {}
+        }
     }
 }
 
@@ -368,9 +371,12 @@ async fn handle_client<R, W>(
         gate.open();
     }
 
-    let (internal, connect_bytes) = match info.version {
-        ProtocolVersion::V5 => (door.v5_listener, buffer),
-        ProtocolVersion::V311 => (door.v4_listener, buffer),
+    let Some(internal) = door.internal.pick(info.version, &info.client_id) else {
+        refuse(&mut client_wr, info.version, Refusal::ServerUnavailable).await;
+        return;
+    };
+    let connect_bytes = match info.version {
+        ProtocolVersion::V5 | ProtocolVersion::V311 => buffer,
         ProtocolVersion::V31 => {
             let Some(packet) = buffer.get(..connect_len) else {
                 return;
@@ -378,7 +384,7 @@ async fn handle_client<R, W>(
             match mqtt_wire::rewrite_v31_connect_as_v311(packet) {
                 Ok(mut rewritten) => {
                     rewritten.extend_from_slice(buffer.get(connect_len..).unwrap_or_default());
-                    (door.v4_listener, rewritten)
+                    rewritten
                 }
                 Err(err) => {
                     door.events.send(refused(err.to_string()));
@@ -457,6 +463,8 @@ async fn handle_client<R, W>(
         refuse(&mut client_wr, info.version, Refusal::ServerUnavailable).await;
         return;
     }
+    // Held otherwise for the connection's whole life (a CONNECT with a will can be large).
+    drop(connect_bytes);
 
     let (mut broker_rd, mut broker_wr) = broker.into_split();
     let mut downstream = PumpState {
@@ -637,12 +645,12 @@ where
     R: AsyncRead + Unpin,
     W: AsyncWrite + Unpin,
 {
-    let mut buf = vec![0u8; PUMP_BUFFER];
+    let mut buf = PumpBuffer::default();
     // Only this connection's own counters are touched per chunk: broker-wide totals are summed by
     // the snapshot, since hundreds of connections adding to one shared counter would contend.
     let totals = &door.registry.totals;
     loop {
-        let n = match from.read(&mut buf).await {
+        let n = match from.read(buf.space()).await {
             Ok(0) | Err(_) => {
                 return match direction {
                     Direction::ToBroker => PumpEnd::ClientClosed {
@@ -653,9 +661,7 @@ where
             }
             Ok(n) => n,
         };
-        let Some(chunk) = buf.get(..n) else {
-            return PumpEnd::BrokerClosed;
-        };
+        let chunk = buf.filled(n);
         let tally = match state.counter.feed(chunk) {
             Ok(tally) => tally,
             Err(err) => {
@@ -718,6 +724,7 @@ where
             };
         }
         state.mid_write = false;
+        buf.after_read(n);
     }
 }
 

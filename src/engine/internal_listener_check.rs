@@ -65,6 +65,70 @@ pub async fn wait_for_own_listener(
     }
 }
 
+/// Waits until something answers on `addr` (no ownership check: see [`listener_owners`]); the
+/// task is aborted if nothing does in time.
+pub async fn wait_for_answer(
+    addr: SocketAddr,
+    task: &mut JoinHandle<Result<(), String>>,
+    ready_by: Instant,
+) -> ListenerWait {
+    loop {
+        if task.is_finished() {
+            return ListenerWait::Failed(match task.await {
+                Ok(Err(e)) => e,
+                Ok(Ok(())) => "listener ended".to_owned(),
+                Err(e) => e.to_string(),
+            });
+        }
+        if tokio::net::TcpStream::connect(addr).await.is_ok() {
+            return ListenerWait::Ready;
+        }
+        if Instant::now() > ready_by {
+            task.abort();
+            return ListenerWait::TimedOut;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+/// Who listens on each of `ports`, from one reading of the socket tables: reading them costs time
+/// in proportion to every socket on the machine, too much to repeat for each of many listeners.
+#[cfg(target_os = "linux")]
+pub fn listener_owners(ports: &[u16]) -> Vec<ListenerOwner> {
+    let ours = match own_socket_inodes() {
+        Ok(inodes) => inodes,
+        Err(err) => {
+            tracing::warn!(%err, "could not list this process's sockets");
+            return vec![ListenerOwner::Unknown; ports.len()];
+        }
+    };
+    let tables: Vec<String> = ["/proc/net/tcp", "/proc/net/tcp6"]
+        .iter()
+        .filter_map(|table| std::fs::read_to_string(table).ok())
+        .collect();
+    ports
+        .iter()
+        .map(|port| {
+            let listening: Vec<u64> = tables
+                .iter()
+                .flat_map(|text| listening_inodes(text, *port))
+                .collect();
+            if listening.is_empty() {
+                ListenerOwner::Nobody
+            } else if listening.iter().all(|inode| ours.contains(inode)) {
+                ListenerOwner::ThisProcess
+            } else {
+                ListenerOwner::AnotherProcess
+            }
+        })
+        .collect()
+}
+
+#[cfg(not(target_os = "linux"))]
+pub fn listener_owners(ports: &[u16]) -> Vec<ListenerOwner> {
+    vec![ListenerOwner::Unknown; ports.len()]
+}
+
 /// Who listens on a loopback port.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ListenerOwner {
@@ -179,6 +243,29 @@ mod tests {
         assert_eq!(listener_owner(port), ListenerOwner::ThisProcess);
         drop(listener);
         assert_eq!(listener_owner(port), ListenerOwner::Nobody);
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn one_reading_tells_the_owner_of_every_port() {
+        let ours = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let ports = [
+            ours.local_addr().unwrap().port(),
+            closed.local_addr().unwrap().port(),
+        ];
+        drop(closed);
+        assert_eq!(
+            listener_owners(&ports),
+            vec![ListenerOwner::ThisProcess, ListenerOwner::Nobody]
+        );
+        if let Some((child, port)) = squatter() {
+            assert_eq!(
+                listener_owners(&[port, ports[0]]),
+                vec![ListenerOwner::AnotherProcess, ListenerOwner::ThisProcess]
+            );
+            stop(child);
+        }
     }
 
     /// A listener in another process (python, as any local program could be); None without python.
