@@ -350,30 +350,7 @@ pub fn diagnostics_text(engine: &Engine) -> String {
 
 /// A flag raised by SIGUSR1 (Unix): print the diagnostics again.
 fn diagnostics_on_signal() -> Arc<AtomicBool> {
-    let asked = Arc::new(AtomicBool::new(false));
-    #[cfg(unix)]
-    {
-        let flag = asked.clone();
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_io()
-            .build();
-        if let Ok(runtime) = runtime {
-            let _ = std::thread::Builder::new()
-                .name("sigusr1".into())
-                .spawn(move || {
-                    runtime.block_on(async {
-                        use tokio::signal::unix::{SignalKind, signal};
-                        let Ok(mut usr1) = signal(SignalKind::user_defined1()) else {
-                            return;
-                        };
-                        while usr1.recv().await.is_some() {
-                            flag.store(true, Ordering::Relaxed);
-                        }
-                    })
-                });
-        }
-    }
-    asked
+    crate::user_signal::flag_on(crate::user_signal::UserSignal::Usr1)
 }
 
 /// `serve --trace`: decode every client's packets and append them to `path` as JSON Lines.

@@ -9,3 +9,4 @@ pub mod scenario;
 pub mod serve_accounts;
 pub mod serve_course;
 pub mod ui;
+pub mod user_signal;

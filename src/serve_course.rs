@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 use std::time::{Duration, SystemTime};
 
 use crate::engine::course::{Course, CourseCommand, roster_table};
@@ -54,28 +54,5 @@ pub fn roster_text(engine: &Engine) -> String {
 
 /// A flag raised by SIGUSR2 (Unix): print the roster.
 pub fn roster_on_signal() -> Arc<AtomicBool> {
-    let asked = Arc::new(AtomicBool::new(false));
-    #[cfg(unix)]
-    {
-        let flag = asked.clone();
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_io()
-            .build();
-        if let Ok(runtime) = runtime {
-            let _ = std::thread::Builder::new()
-                .name("sigusr2".into())
-                .spawn(move || {
-                    runtime.block_on(async {
-                        use tokio::signal::unix::{SignalKind, signal};
-                        let Ok(mut usr2) = signal(SignalKind::user_defined2()) else {
-                            return;
-                        };
-                        while usr2.recv().await.is_some() {
-                            flag.store(true, Ordering::Relaxed);
-                        }
-                    })
-                });
-        }
-    }
-    asked
+    crate::user_signal::flag_on(crate::user_signal::UserSignal::Usr2)
 }

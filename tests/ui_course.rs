@@ -436,8 +436,10 @@ fn a_learner_alone_sees_their_own_ticks_and_skip_and_reset_send_commands() {
     );
 }
 
-#[test]
-fn a_learner_types_their_own_user_name_and_the_copied_snippet_carries_it() {
+/// Shows step 3 of the two-learner course for the whole class on a real running broker, types
+/// `typed` as the snippet user name (when given), clicks Copy and returns what went to the
+/// clipboard, with the broker's address.
+fn copy_step_three(typed: Option<&str>) -> (Vec<String>, std::net::SocketAddr) {
     let (engine, info) = running_broker();
     let mut panel = CoursePanel::default();
     panel.select_learner(None);
@@ -449,18 +451,16 @@ fn a_learner_types_their_own_user_name_and_the_copied_snippet_carries_it() {
             panel.ui(ui, &engine.snapshot(), &data);
         });
     harness.run_steps(2);
-    harness
-        .get_by_label("Your user name in these snippets:")
-        .click();
-    harness.run_steps(2);
-    // A quote and spaces would break the shell line: they are dropped as they are typed.
-    harness
-        .get_by_label("Your user name in these snippets:")
-        .type_text("ann 'b");
-    harness.run_steps(2);
+    if let Some(typed) = typed {
+        let field = "Your user name in these snippets:";
+        harness.get_by_label(field).click();
+        harness.run_steps(2);
+        harness.get_by_label(field).type_text(typed);
+        harness.run_steps(2);
+    }
     harness.get_by_label("Copy").click();
     harness.step();
-    let copied: Vec<String> = harness
+    let copied = harness
         .output()
         .platform_output
         .commands
@@ -470,12 +470,19 @@ fn a_learner_types_their_own_user_name_and_the_copied_snippet_carries_it() {
             _ => None,
         })
         .collect();
+    (copied, info.tcp)
+}
+
+#[test]
+fn a_learner_types_their_own_user_name_and_the_copied_snippet_carries_it() {
+    // A quote and spaces would break the shell line: they are dropped as they are typed.
+    let (copied, tcp) = copy_step_three(Some("ann 'b"));
     assert_eq!(
         copied,
         vec![format!(
             "mosquitto_pub -h {} -p {} -u annb -t 'class/wildcard' -m hi",
-            info.tcp.ip(),
-            info.tcp.port()
+            tcp.ip(),
+            tcp.port()
         )],
         "the snippet carries the name the learner typed, cleaned"
     );
@@ -483,35 +490,13 @@ fn a_learner_types_their_own_user_name_and_the_copied_snippet_carries_it() {
 
 #[test]
 fn copy_puts_the_snippet_filled_with_the_running_brokers_address_on_the_clipboard() {
-    let (engine, info) = running_broker();
-    let mut panel = CoursePanel::default();
-    panel.select_learner(None);
-    panel.select_step(2);
-    let data = CourseAccess::from_snapshot(two_learners());
-    let mut harness = Harness::builder()
-        .with_size([1100.0, 600.0])
-        .build_ui(move |ui| {
-            panel.ui(ui, &engine.snapshot(), &data);
-        });
-    harness.run_steps(2);
-    harness.get_by_label("Copy").click();
-    harness.step();
-    let copied: Vec<String> = harness
-        .output()
-        .platform_output
-        .commands
-        .iter()
-        .filter_map(|c| match c {
-            egui::OutputCommand::CopyText(text) => Some(text.clone()),
-            _ => None,
-        })
-        .collect();
+    let (copied, tcp) = copy_step_three(None);
     assert_eq!(
         copied,
         vec![format!(
             "mosquitto_pub -h {} -p {} -u student01 -t 'class/wildcard' -m hi",
-            info.tcp.ip(),
-            info.tcp.port()
+            tcp.ip(),
+            tcp.port()
         )],
         "the whole class's snippet: this broker's address, the stand-in user name"
     );

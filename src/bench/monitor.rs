@@ -246,15 +246,7 @@ fn json_payload(n: u64, size: usize) -> Vec<u8> {
     out
 }
 
-/// (resident, peak resident) in KiB, from /proc on Linux.
+/// (resident, peak resident) in KiB of this process, from /proc on Linux.
 fn memory() -> Option<(u64, u64)> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let field = |name: &str| {
-        status
-            .lines()
-            .find(|l| l.starts_with(name))
-            .and_then(|l| l.split_whitespace().nth(1))
-            .and_then(|v| v.parse().ok())
-    };
-    Some((field("VmRSS:")?, field("VmHWM:")?))
+    super::process::memory_kib(std::process::id())
 }
