@@ -48,9 +48,14 @@ pub fn roster_table(snapshot: &CourseSnapshot, now: SystemTime) -> String {
         .unwrap_or(7);
     let steps_width = (steps + 8).max("steps".len());
     let mut out = format!(
-        "course \"{}\": {} learners\n{:<name_width$}  {:<9}  {:<steps_width$}  {:<14}  {:>8}  {:>8}\n",
+        "course \"{}\": {} learner{}\n{:<name_width$}  {:<9}  {:<steps_width$}  {:<14}  {:>8}  {:>8}\n",
         course.title,
         snapshot.learners.len(),
+        if snapshot.learners.len() == 1 {
+            ""
+        } else {
+            "s"
+        },
         "learner",
         "connected",
         "steps",
@@ -83,4 +88,46 @@ pub fn roster_table(snapshot: &CourseSnapshot, now: SystemTime) -> String {
         ));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::engine::course::{CourseOverview, LearnerKey, LearnerProgress, StepInfo};
+
+    fn class_of(names: &[&str]) -> CourseSnapshot {
+        let learner = |name: &&str| LearnerProgress {
+            learner: (*name).to_owned(),
+            key: LearnerKey::UserName,
+            client_ids: vec![format!("{name}-laptop")],
+            connected: true,
+            steps: vec![StepState::Done {
+                client_id: format!("{name}-laptop"),
+                at: SystemTime::UNIX_EPOCH,
+            }],
+            last_activity: Some(SystemTime::UNIX_EPOCH),
+            messages_in: 1,
+            messages_out: 0,
+        };
+        CourseSnapshot {
+            course: Some(Arc::new(CourseOverview {
+                title: "T".into(),
+                steps: vec![StepInfo::default()],
+                ..CourseOverview::default()
+            })),
+            learners: names.iter().map(learner).collect(),
+            ..CourseSnapshot::default()
+        }
+    }
+
+    #[test]
+    fn the_header_counts_learners_in_words() {
+        let now = SystemTime::UNIX_EPOCH;
+        assert!(roster_table(&class_of(&["eva"]), now).starts_with("course \"T\": 1 learner\n"));
+        assert!(
+            roster_table(&class_of(&["eva", "ann"]), now).starts_with("course \"T\": 2 learners\n")
+        );
+    }
 }
