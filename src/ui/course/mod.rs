@@ -220,9 +220,13 @@ impl CoursePanel {
                         None => 0,
                     })
                     .min(last);
+                // The list never takes more than about half the width: at projector zoom in a
+                // small window the step's detail would otherwise be squeezed to one letter a line.
+                let list_max = (ui.available_width() * 0.45).max(160.0);
                 egui::Panel::left("course-step-list")
                     .resizable(true)
-                    .default_size(300.0)
+                    .default_size(300.0_f32.min(list_max))
+                    .max_size(list_max)
                     .show(ui, |ui| {
                         if !overview.description.is_empty() {
                             ui.add_space(4.0);
