@@ -33,16 +33,9 @@ pub async fn wait_for_own_listener(
     ready_by: Instant,
 ) -> ListenerWait {
     loop {
-        if task.is_finished() {
-            return ListenerWait::Failed(match task.await {
-                Ok(Err(e)) => e,
-                Ok(Ok(())) => "listener ended".to_owned(),
-                Err(e) => e.to_string(),
-            });
-        }
-        if tokio::net::TcpStream::connect(addr).await.is_ok() {
+        match wait_for_answer(addr, task, ready_by).await {
             // The port answers, but perhaps a program that took it first: never forward to that.
-            match listener_owner(addr.port()) {
+            ListenerWait::Ready => match listener_owner(addr.port()) {
                 ListenerOwner::ThisProcess | ListenerOwner::Unknown => return ListenerWait::Ready,
                 ListenerOwner::AnotherProcess => {
                     task.abort();
@@ -54,14 +47,12 @@ pub async fn wait_for_own_listener(
                     return ListenerWait::Failed(error);
                 }
                 // It closed right after answering: look again.
-                ListenerOwner::Nobody => {}
-            }
+                ListenerOwner::Nobody => {
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                }
+            },
+            other => return other,
         }
-        if Instant::now() > ready_by {
-            task.abort();
-            return ListenerWait::TimedOut;
-        }
-        tokio::time::sleep(Duration::from_millis(5)).await;
     }
 }
 
@@ -143,34 +134,11 @@ pub enum ListenerOwner {
 }
 
 /// Who listens on `port` (on any local address, IPv4 or IPv6).
-#[cfg(target_os = "linux")]
 pub fn listener_owner(port: u16) -> ListenerOwner {
-    let ours = match own_socket_inodes() {
-        Ok(inodes) => inodes,
-        Err(err) => {
-            tracing::warn!(%err, "could not list this process's sockets");
-            return ListenerOwner::Unknown;
-        }
-    };
-    let mut listening = Vec::new();
-    for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
-        // tcp6 is missing when IPv6 is disabled: nothing listens there then.
-        if let Ok(text) = std::fs::read_to_string(table) {
-            listening.extend(listening_inodes(&text, port));
-        }
-    }
-    if listening.is_empty() {
-        ListenerOwner::Nobody
-    } else if listening.iter().all(|inode| ours.contains(inode)) {
-        ListenerOwner::ThisProcess
-    } else {
-        ListenerOwner::AnotherProcess
-    }
-}
-
-#[cfg(not(target_os = "linux"))]
-pub fn listener_owner(_port: u16) -> ListenerOwner {
-    ListenerOwner::Unknown
+    listener_owners(&[port])
+        .into_iter()
+        .next()
+        .unwrap_or(ListenerOwner::Unknown)
 }
 
 /// Inodes of the sockets this process holds open.
