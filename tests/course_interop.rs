@@ -11,8 +11,9 @@ use common::tools::{available, on_path, venv_python};
 use common::{Broker, PATIENCE};
 use mqtt_playground::engine::course::{CourseCommand, Placeholders, StepState, fill_placeholders};
 
-/// Runs a command to its end (bounded); the test fails with its output when it fails.
-fn run(mut command: Command, what: &str) {
+/// Runs a command to its end (bounded); the test fails with its output when it fails. Returns what
+/// it printed, so a step that does not tick can show what the client saw.
+fn run(mut command: Command, what: &str) -> String {
     let mut child = command
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -29,7 +30,11 @@ fn run(mut command: Command, what: &str) {
                 String::from_utf8_lossy(&output.stdout),
                 String::from_utf8_lossy(&output.stderr)
             );
-            return;
+            return format!(
+                "{}{}",
+                String::from_utf8_lossy(&output.stdout),
+                String::from_utf8_lossy(&output.stderr)
+            );
         }
         if Instant::now() > deadline {
             let _ = child.kill();
@@ -56,7 +61,7 @@ fn walk_course(broker: &Broker, username: &str, label: &str, runner: impl Fn(&st
             continue;
         };
         let code = fill_placeholders(&snippet.template, &values);
-        run(
+        let printed = run(
             runner(&code),
             &format!("{label} snippet of step {}", step.id),
         );
@@ -73,7 +78,7 @@ fn walk_course(broker: &Broker, username: &str, label: &str, runner: impl Fn(&st
             }
             assert!(
                 Instant::now() < deadline,
-                "step {} did not tick for {username} with {label}: {state:?}",
+                "step {} did not tick for {username} with {label}: {state:?}; the client printed:\n{printed}",
                 step.id
             );
             std::thread::sleep(Duration::from_millis(20));

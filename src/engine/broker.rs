@@ -157,6 +157,7 @@ impl BrokerHost {
             events,
             stopping: stopping_rx,
             auth_guard: Default::default(),
+            handovers: Default::default(),
         });
         let tcp_door = door.clone();
         handle.spawn(async move {

@@ -13,6 +13,7 @@ use tokio::sync::watch;
 use super::accounts::{self, LearnerAccounts};
 use super::auth_guard::{AuthGuard, FailureNote};
 use super::broker::MAX_PACKET_BYTES;
+use super::client_handover::{self, Handovers};
 use super::client_id;
 use super::clients::{ClientEntry, ClientRegistry, Transport};
 use super::connection_cap::{self, AcceptTrouble, ConnectionGate};
@@ -32,8 +33,15 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 pub const MAX_CONNECT_LEN: usize = 1024 * 1024;
 /// A client that accepts no bytes for this long is disconnected.
 const STALLED_CLIENT: Duration = Duration::from_secs(60);
-/// How long a stopping broker waits for rumqttd to close a connection it sent DISCONNECT for.
+/// How long a stopping broker waits for rumqttd to close a connection it sent DISCONNECT for, and how
+/// long any ending connection waits for rumqttd to close its side.
 const GRACEFUL_CLOSE: Duration = Duration::from_millis(500);
+/// How long a client waits for an earlier connection with its id to end (that takes one GRACEFUL_CLOSE
+/// at most) before it goes on anyway.
+const HANDOVER_PATIENCE: Duration = Duration::from_secs(2);
+/// What an MQTT 5 client taken over by a newer connection with its id is told: DISCONNECT with reason
+/// 0x8E, "session taken over".
+const TAKEN_OVER_V5: [u8; 3] = [0xE0, 0x01, 0x8E];
 
 /// What every connection handler needs to know; shared by all connections of one broker run.
 pub struct FrontDoor {
@@ -49,6 +57,8 @@ pub struct FrontDoor {
     pub gate: Arc<ConnectionGate>,
     /// Wrong sign-ins per address, to slow guessing down.
     pub auth_guard: Arc<AuthGuard>,
+    /// Which connection holds each client id towards rumqttd.
+    pub handovers: Arc<Handovers>,
 }
 
 /// Accepts TCP clients until the broker stops.
@@ -420,6 +430,22 @@ async fn handle_client<R, W>(
         refuse(&mut client_wr, info.version, Refusal::ServerUnavailable).await;
         return;
     }
+    // An earlier connection with this id ends (in order, see client_handover) before rumqttd hears of
+    // this one. rumqttd gives clients without an id fresh ones, so those never wait.
+    let mut hold = if info.client_id.is_empty() {
+        None
+    } else {
+        let mut stopping = door.stopping.clone();
+        let hold = tokio::select! {
+            hold = door.handovers.take(&info.client_id, HANDOVER_PATIENCE) => Some(hold),
+            _ = stopping.wait_for(|s| *s) => None,
+        };
+        if hold.is_none() {
+            refuse(&mut client_wr, info.version, Refusal::ServerUnavailable).await;
+            return;
+        }
+        hold
+    };
     let mut broker = match TcpStream::connect(internal).await {
         Ok(stream) => stream,
         Err(err) => {
@@ -495,8 +521,23 @@ async fn handle_client<R, W>(
             end = up => end,
             end = down => end,
             _ = stopping.wait_for(|s| *s) => PumpEnd::BrokerStopping,
+            _ = client_handover::superseded(&mut hold) => PumpEnd::TakenOver,
         }
     };
+    // rumqttd's side ends before the id is handed on (see `let_rumqttd_close`).
+    if !matches!(ending, PumpEnd::BrokerStopping | PumpEnd::BrokerClosed) {
+        let rumqttd_was_told = upstream.saw_disconnect && !upstream.mid_write;
+        let_rumqttd_close(&mut broker_rd, &mut broker_wr, rumqttd_was_told).await;
+    }
+    if matches!(ending, PumpEnd::TakenOver) {
+        if info.version == ProtocolVersion::V5
+            && downstream.counter.at_boundary()
+            && !downstream.mid_write
+        {
+            let _ = tokio::time::timeout(GRACEFUL_CLOSE, client_wr.write_all(&TAKEN_OVER_V5)).await;
+        }
+        let _ = tokio::time::timeout(GRACEFUL_CLOSE, client_wr.shutdown()).await;
+    }
 
     upstream.trace.finish();
     downstream.trace.finish();
@@ -559,6 +600,12 @@ async fn handle_client<R, W>(
             ))
         }
         PumpEnd::ClientClosed { .. } => {}
+        PumpEnd::TakenOver if was_accepted => door.events.send(Event::ClientDisconnected {
+            peer,
+            client_id: info.client_id.clone(),
+            clean: false,
+        }),
+        PumpEnd::TakenOver => {}
         PumpEnd::ProtocolError {
             from_client,
             reason,
@@ -581,7 +628,29 @@ async fn handle_client<R, W>(
             }
         }
     }
+    drop(hold);
     drop(registration);
+}
+
+/// Lets rumqttd close its side of an ending connection, waiting (bounded) until it has. rumqttd
+/// reuses connection slots: if the front door hung up on a connection the router is already
+/// removing (after a DISCONNECT), rumqttd's link could report the end a second time, after the slot
+/// went to a newcomer, and the router would drop the newcomer. So after a DISCONNECT the front door
+/// only waits; otherwise it hangs up first, and waits for rumqttd's close, which comes after rumqttd
+/// has told its router (in order, before any later client's CONNECT).
+async fn let_rumqttd_close<R, W>(broker_rd: &mut R, broker_wr: &mut W, rumqttd_was_told: bool)
+where
+    R: AsyncRead + Unpin,
+    W: AsyncWrite + Unpin,
+{
+    let _ = tokio::time::timeout(GRACEFUL_CLOSE, async {
+        if !rumqttd_was_told {
+            let _ = broker_wr.shutdown().await;
+        }
+        let mut sink = [0u8; 512];
+        while matches!(broker_rd.read(&mut sink).await, Ok(n) if n > 0) {}
+    })
+    .await;
 }
 
 #[derive(Default)]
@@ -603,6 +672,7 @@ fn trace_end(ending: &PumpEnd, saw_disconnect: bool) -> ConnectionEnd {
         PumpEnd::BrokerClosed if saw_disconnect => ConnectionEnd::Clean,
         PumpEnd::BrokerClosed => ConnectionEnd::ClosedByBroker,
         PumpEnd::BrokerStopping => ConnectionEnd::BrokerStopping,
+        PumpEnd::TakenOver => ConnectionEnd::TakenOver,
         PumpEnd::Refused(reason) => ConnectionEnd::Refused(reason.clone()),
         PumpEnd::ProtocolError {
             from_client,
@@ -628,6 +698,8 @@ enum PumpEnd {
     ClientClosed { clean: bool },
     BrokerClosed,
     BrokerStopping,
+    /// A newer connection with the same client id asked this one to close.
+    TakenOver,
     Refused(String),
     ProtocolError { from_client: bool, reason: String },
 }

@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod auth_guard;
 pub mod broker;
 pub mod broker_error;
+pub mod client_handover;
 pub mod client_id;
 pub mod client_packet_rules;
 pub mod clients;

@@ -25,6 +25,8 @@ pub enum ConnectionEnd {
     ClosedByBroker,
     /// The broker was stopping.
     BrokerStopping,
+    /// A newer connection with the same client id took the session over.
+    TakenOver,
     /// The broker refused the CONNECT.
     Refused(String),
     /// A packet that could not be followed; the words say which side sent it.
@@ -129,12 +131,18 @@ impl ConnectionTrace {
     /// Records how the connection ended (and that the broker publishes the will, when it does).
     pub fn end(&self, end: ConnectionEnd) {
         let mut f = Fields::default();
-        let will_sent = matches!(end, ConnectionEnd::Lost | ConnectionEnd::Malformed(_));
+        let will_sent = matches!(
+            end,
+            ConnectionEnd::Lost | ConnectionEnd::Malformed(_) | ConnectionEnd::TakenOver
+        );
         let how = match &end {
             ConnectionEnd::Clean => "clean disconnect".to_owned(),
             ConnectionEnd::Lost => "connection lost".to_owned(),
             ConnectionEnd::ClosedByBroker => "closed by the broker".to_owned(),
             ConnectionEnd::BrokerStopping => "the broker stopped".to_owned(),
+            ConnectionEnd::TakenOver => {
+                "taken over by a newer connection with the same client id".to_owned()
+            }
             ConnectionEnd::Refused(why) => format!("refused: {why}"),
             ConnectionEnd::Malformed(why) => format!("closed: {why}"),
         };
