@@ -144,7 +144,11 @@ fn a_second_connection_with_an_id_takes_over_and_the_first_is_closed() {
             });
             if version == Version::V5 {
                 // DISCONNECT, reason 0x8E: session taken over.
-                assert_eq!(last_words, [0xE0, 0x01, 0x8E], "what the older {id} was told");
+                assert_eq!(
+                    last_words,
+                    [0xE0, 0x01, 0x8E],
+                    "what the older {id} was told"
+                );
             }
             arrived.push((id, second));
         }

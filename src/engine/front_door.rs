@@ -695,13 +695,18 @@ enum Direction {
 }
 
 enum PumpEnd {
-    ClientClosed { clean: bool },
+    ClientClosed {
+        clean: bool,
+    },
     BrokerClosed,
     BrokerStopping,
     /// A newer connection with the same client id asked this one to close.
     TakenOver,
     Refused(String),
-    ProtocolError { from_client: bool, reason: String },
+    ProtocolError {
+        from_client: bool,
+        reason: String,
+    },
 }
 
 /// Copies one direction, counting packets; returns how that direction ended.

@@ -24,6 +24,7 @@ pub mod persisted;
 pub mod plots_panel;
 pub mod presenter;
 pub mod publish_panel;
+pub mod renderer;
 pub mod repaint_policy;
 pub mod settings_menu;
 pub mod topics_panel;
@@ -82,92 +83,88 @@ pub fn run_window(cli: &Cli) -> anyhow::Result<()> {
         // A projector shows the whole screen: the window takes it (the window manager permitting).
         viewport = viewport.with_maximized(true);
     }
-    let options = eframe::NativeOptions {
-        viewport,
+    let options = move || eframe::NativeOptions {
+        viewport: viewport.clone(),
         ..Default::default()
     };
-    eframe::run_native(
-        "MQTT Playground",
-        options,
-        Box::new(move |cc| {
-            // What was saved last time (nothing on a first run); the command line wins over it.
-            let saved = cc
-                .storage
-                .map(persisted::Persisted::load)
-                .unwrap_or_default();
-            let mut settings = if scenario_fleet.is_some() {
-                flag_settings
-            } else {
-                persisted::startup_settings(&saved.broker, &flags).unwrap_or(flag_settings)
-            };
-            if let Some(learners) = kept_learners.take() {
-                accounts::startup::with_kept_learners(
-                    &mut settings,
-                    learners,
-                    saved.broker.username.as_deref(),
-                );
-            }
-            let mut startup = Vec::new();
-            if !no_broker {
-                startup.push(Command::StartBroker(settings.clone()));
-            }
-            startup.extend(scenario_fleet.take());
-            if trace_all {
-                startup.push(Command::Trace(
-                    crate::engine::trace::TraceCommand::WatchAll(true),
-                ));
-            }
-            // After the broker's start, so the course's snippets have an address to fill in.
-            startup.extend(course.clone().map(Command::Course));
-            let mut question = network_confirm::NetworkConfirm::default();
-            let startup = if ask_first {
-                question.hold_if_opening(startup)
-            } else {
-                startup
-            };
-            for command in startup {
-                engine.send(command)?;
-            }
-            // Engine news repaints at a bounded rate, one frame each; input still repaints at once.
-            engine.set_waker(repaint_policy::data_waker(cc.egui_ctx.clone()));
-            close_on_stop_signal(&engine, &cc.egui_ctx);
-            let dialog_ctx = cc.egui_ctx.clone();
-            let mut app = PlaygroundApp::new(engine, settings)
-                .with_file_picker(Box::new(file_dialog::NativeFilePicker::new(move || {
-                    dialog_ctx.request_repaint()
-                })))
-                .with_network_question(question)
-                .with_accounts_store(accounts_store.clone())
-                .restore(&saved, &cc.egui_ctx);
-            if scenario_path.is_some()
-                || start_tab.is_some()
-                || trace_client.is_some()
-                || course.is_some()
-                || presenter
-            {
-                app = app.with_welcome(false);
-            }
-            if let Some(path) = scenario_path {
-                app.devices_mut().scenario_path = Some(path);
-                app = app.with_tab(app::Tab::Devices);
-            }
-            if course.is_some() {
-                app.course_mut().expect_answer();
-                app = app.with_tab(app::Tab::Course);
-            }
-            if let Some(tab) = start_tab {
-                app = app.with_tab(tab);
-            }
-            if presenter {
-                app = app.with_presenter(true);
-            }
-            if let Some(client) = &trace_client {
-                app.trace_mut().show_client(client);
-                app = app.with_tab(app::Tab::Trace);
-            }
-            Ok(Box::new(app))
-        }),
-    )
+    renderer::run_native("MQTT Playground", options, move |cc| {
+        // What was saved last time (nothing on a first run); the command line wins over it.
+        let saved = cc
+            .storage
+            .map(persisted::Persisted::load)
+            .unwrap_or_default();
+        let mut settings = if scenario_fleet.is_some() {
+            flag_settings
+        } else {
+            persisted::startup_settings(&saved.broker, &flags).unwrap_or(flag_settings)
+        };
+        if let Some(learners) = kept_learners.take() {
+            accounts::startup::with_kept_learners(
+                &mut settings,
+                learners,
+                saved.broker.username.as_deref(),
+            );
+        }
+        let mut startup = Vec::new();
+        if !no_broker {
+            startup.push(Command::StartBroker(settings.clone()));
+        }
+        startup.extend(scenario_fleet.take());
+        if trace_all {
+            startup.push(Command::Trace(
+                crate::engine::trace::TraceCommand::WatchAll(true),
+            ));
+        }
+        // After the broker's start, so the course's snippets have an address to fill in.
+        startup.extend(course.clone().map(Command::Course));
+        let mut question = network_confirm::NetworkConfirm::default();
+        let startup = if ask_first {
+            question.hold_if_opening(startup)
+        } else {
+            startup
+        };
+        for command in startup {
+            engine.send(command)?;
+        }
+        // Engine news repaints at a bounded rate, one frame each; input still repaints at once.
+        engine.set_waker(repaint_policy::data_waker(cc.egui_ctx.clone()));
+        close_on_stop_signal(&engine, &cc.egui_ctx);
+        let dialog_ctx = cc.egui_ctx.clone();
+        let mut app = PlaygroundApp::new(engine, settings)
+            .with_file_picker(Box::new(file_dialog::NativeFilePicker::new(move || {
+                dialog_ctx.request_repaint()
+            })))
+            .with_network_question(question)
+            .with_accounts_store(accounts_store.clone())
+            .restore(&saved, &cc.egui_ctx);
+        if scenario_path.is_some()
+            || start_tab.is_some()
+            || trace_client.is_some()
+            || course.is_some()
+            || presenter
+        {
+            app = app.with_welcome(false);
+        }
+        if let Some(path) = scenario_path {
+            app.devices_mut().scenario_path = Some(path);
+            app = app.with_tab(app::Tab::Devices);
+        }
+        if course.is_some() {
+            app.course_mut().expect_answer();
+            app = app.with_tab(app::Tab::Course);
+        }
+        if let Some(tab) = start_tab {
+            app = app.with_tab(tab);
+        }
+        if presenter {
+            app = app.with_presenter(true);
+        }
+        if let Some(client) = &trace_client {
+            app.trace_mut().show_client(client);
+            app = app.with_tab(app::Tab::Trace);
+        }
+        Ok(Box::new(app))
+    })
     .map_err(|e| anyhow::anyhow!("could not open the window: {e}"))
 }
 
