@@ -8,6 +8,7 @@ mod common;
 
 use common::raw::{self, ConnectOutcome, Port, RawStream, Version};
 use common::*;
+use std::net::SocketAddr;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// Rounds per test: the race this guards against hit about one round in a few dozen before the fix.
@@ -27,7 +28,7 @@ fn runtime() -> tokio::runtime::Runtime {
 }
 
 /// Connects and waits for the CONNACK; the test fails if the broker does not accept.
-async fn connected(addr: std::net::SocketAddr, version: Version, id: &str) -> RawStream {
+async fn connected(addr: SocketAddr, version: Version, id: &str) -> RawStream {
     let mut stream = raw::open(Port::Tcp, addr).await.expect("connects");
     raw::send(&mut stream, &raw::connect(version, id, KEEP_ALIVE, None)).await;
     let outcome = raw::read_connack(&mut stream, version, PATIENCE).await;
@@ -77,81 +78,66 @@ async fn read_until_closed(stream: &mut RawStream) -> Option<Vec<u8>> {
     }
 }
 
-#[test]
-fn a_client_arriving_as_another_says_goodbye_stays_connected() {
+/// Runs `count` rounds against a fresh broker, MQTT 3.1.1 and 5 in turn; each round returns the client
+/// that must still be connected once all rounds are done.
+fn rounds(count: usize, round: impl AsyncFn(SocketAddr, Version, usize) -> (String, RawStream)) {
     let broker = Broker::start();
     let addr = broker.info.tcp;
     runtime().block_on(async {
         let mut arrived = Vec::new();
-        for round in 0..ROUNDS {
-            let version = if round % 2 == 0 {
+        for number in 0..count {
+            let version = if number % 2 == 0 {
                 Version::V4
             } else {
                 Version::V5
             };
-            // The leaver says DISCONNECT and hangs up at once, as paho and mosquitto_pub do.
-            let mut leaver = connected(addr, version, &format!("leaver-{round}")).await;
-            let _ = leaver.write_all(&DISCONNECT).await;
-            drop(leaver);
-            let id = format!("newcomer-{round}");
-            let newcomer = connected(addr, version, &id).await;
-            arrived.push((id, newcomer));
+            arrived.push(round(addr, version, number).await);
         }
         assert_all_still_connected(&mut arrived).await;
+    });
+}
+
+#[test]
+fn a_client_arriving_as_another_says_goodbye_stays_connected() {
+    rounds(ROUNDS, async |addr, version, round| {
+        // The leaver says DISCONNECT and hangs up at once, as paho and mosquitto_pub do.
+        let mut leaver = connected(addr, version, &format!("leaver-{round}")).await;
+        let _ = leaver.write_all(&DISCONNECT).await;
+        drop(leaver);
+        let id = format!("newcomer-{round}");
+        let newcomer = connected(addr, version, &id).await;
+        (id, newcomer)
     });
 }
 
 #[test]
 fn a_client_reconnecting_with_its_id_right_after_a_drop_stays_connected() {
-    let broker = Broker::start();
-    let addr = broker.info.tcp;
-    runtime().block_on(async {
-        let mut arrived = Vec::new();
-        for round in 0..ROUNDS {
-            let version = if round % 2 == 0 {
-                Version::V4
-            } else {
-                Version::V5
-            };
-            let id = format!("flaky-{round}");
-            // Gone without a word (a crash, a pulled cable), and back at once with the same id.
-            drop(connected(addr, version, &id).await);
-            let again = connected(addr, version, &id).await;
-            arrived.push((id, again));
-        }
-        assert_all_still_connected(&mut arrived).await;
+    rounds(ROUNDS, async |addr, version, round| {
+        let id = format!("flaky-{round}");
+        // Gone without a word (a crash, a pulled cable), and back at once with the same id.
+        drop(connected(addr, version, &id).await);
+        let again = connected(addr, version, &id).await;
+        (id, again)
     });
 }
 
 #[test]
 fn a_second_connection_with_an_id_takes_over_and_the_first_is_closed() {
-    let broker = Broker::start();
-    let addr = broker.info.tcp;
-    runtime().block_on(async {
-        let mut arrived = Vec::new();
-        for round in 0..ROUNDS / 3 {
-            let version = if round % 2 == 0 {
-                Version::V4
-            } else {
-                Version::V5
-            };
-            let id = format!("twin-{round}");
-            let mut first = connected(addr, version, &id).await;
-            let second = connected(addr, version, &id).await;
-            let last_words = read_until_closed(&mut first).await;
-            let last_words = last_words.unwrap_or_else(|| {
-                panic!("the older connection of {id} is closed when the newer one arrives")
-            });
-            if version == Version::V5 {
-                // DISCONNECT, reason 0x8E: session taken over.
-                assert_eq!(
-                    last_words,
-                    [0xE0, 0x01, 0x8E],
-                    "what the older {id} was told"
-                );
-            }
-            arrived.push((id, second));
+    rounds(ROUNDS / 3, async |addr, version, round| {
+        let id = format!("twin-{round}");
+        let mut first = connected(addr, version, &id).await;
+        let second = connected(addr, version, &id).await;
+        let last_words = read_until_closed(&mut first).await.unwrap_or_else(|| {
+            panic!("the older connection of {id} is closed when the newer one arrives")
+        });
+        if version == Version::V5 {
+            // DISCONNECT, reason 0x8E: session taken over.
+            assert_eq!(
+                last_words,
+                [0xE0, 0x01, 0x8E],
+                "what the older {id} was told"
+            );
         }
-        assert_all_still_connected(&mut arrived).await;
+        (id, second)
     });
 }

@@ -1,6 +1,11 @@
 //! One connection per client id towards rumqttd at a time: a newcomer whose id is still held asks the
 //! earlier connection to close, and waits until rumqttd has let go of it before sending its CONNECT.
 //!
+//! Connections are ordered by when the port accepted them, and the newest wins, as MQTT wants: an
+//! older attempt that reaches this point after a newer one (a client that gave up on a slow connect
+//! and tried again leaves its first attempt queued behind the port) is turned away instead of taking
+//! the newer connection over.
+//!
 //! Why: rumqttd numbers connections by reusable slots. When a newcomer takes over an id whose old
 //! connection is closing at that very moment, the old link may report its end after the router has
 //! already given the old slot to the newcomer, and the router then drops the newcomer instead (seen as
@@ -17,12 +22,13 @@ use tokio::sync::watch;
 #[derive(Debug, Default)]
 pub struct Handovers {
     held: Mutex<HashMap<String, Holder>>,
-    next_token: AtomicU64,
+    next_order: AtomicU64,
 }
 
 #[derive(Debug)]
 struct Holder {
-    token: u64,
+    /// When the port accepted the holder's connection (see [`Handovers::next_order`]).
+    order: u64,
     /// Set to true when a newer connection with the same id wants this one gone.
     superseded: watch::Sender<bool>,
     /// Closed (its sender dropped) when the holder has let go of the id.
@@ -34,7 +40,7 @@ struct Holder {
 pub struct Hold {
     handovers: Arc<Handovers>,
     client_id: String,
-    token: u64,
+    order: u64,
     superseded: watch::Receiver<bool>,
     /// Dropped last (after the map entry is gone), which wakes whoever waits for this hold.
     _released: watch::Sender<()>,
@@ -46,20 +52,33 @@ impl Handovers {
         self.held.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Takes the id, first asking an earlier connection that holds it to close and waiting (at most
-    /// `patience`) until it has. After that wait the id is taken anyway: a connection that does not
-    /// let go in time must not lock its id out.
-    pub async fn take(self: &Arc<Self>, client_id: &str, patience: Duration) -> Hold {
+    /// A number for a connection the port just accepted: later connections get larger ones.
+    pub fn next_order(&self) -> u64 {
+        self.next_order.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// Takes the id for the connection accepted as `order`, first asking an earlier connection that
+    /// holds it to close and waiting (at most `patience`) until it has. After that wait the id is
+    /// taken anyway: a connection that does not let go in time must not lock its id out. None when
+    /// a connection accepted later holds the id, or took it while this one waited: this one is the
+    /// stale attempt.
+    pub async fn take(
+        self: &Arc<Self>,
+        client_id: &str,
+        order: u64,
+        patience: Duration,
+    ) -> Option<Hold> {
         let deadline = tokio::time::Instant::now() + patience;
         loop {
             let released = {
                 let mut held = self.lock();
                 match held.get(client_id) {
+                    Some(holder) if holder.order > order => return None,
                     Some(holder) if tokio::time::Instant::now() < deadline => {
                         holder.superseded.send_replace(true);
                         holder.released.clone()
                     }
-                    _ => return self.insert(&mut held, client_id),
+                    _ => return Some(self.insert(&mut held, client_id, order)),
                 }
             };
             let mut released = released;
@@ -71,14 +90,18 @@ impl Handovers {
         }
     }
 
-    fn insert(self: &Arc<Self>, held: &mut HashMap<String, Holder>, client_id: &str) -> Hold {
-        let token = self.next_token.fetch_add(1, Ordering::Relaxed);
+    fn insert(
+        self: &Arc<Self>,
+        held: &mut HashMap<String, Holder>,
+        client_id: &str,
+        order: u64,
+    ) -> Hold {
         let (superseded_tx, superseded_rx) = watch::channel(false);
         let (released_tx, released_rx) = watch::channel(());
         held.insert(
             client_id.to_owned(),
             Holder {
-                token,
+                order,
                 superseded: superseded_tx,
                 released: released_rx,
             },
@@ -86,7 +109,7 @@ impl Handovers {
         Hold {
             handovers: self.clone(),
             client_id: client_id.to_owned(),
-            token,
+            order,
             superseded: superseded_rx,
             _released: released_tx,
         }
@@ -111,7 +134,7 @@ impl Drop for Hold {
     fn drop(&mut self) {
         let mut held = self.handovers.lock();
         // A newcomer that stopped waiting may have replaced this entry: leave that one alone.
-        if held.get(&self.client_id).map(|h| h.token) == Some(self.token) {
+        if held.get(&self.client_id).map(|h| h.order) == Some(self.order) {
             held.remove(&self.client_id);
         }
     }
@@ -131,10 +154,16 @@ mod tests {
 
     const PATIENCE: Duration = Duration::from_secs(5);
 
+    /// Takes `id` for a connection accepted now.
+    async fn take(handovers: &Arc<Handovers>, id: &str) -> Option<Hold> {
+        handovers.take(id, handovers.next_order(), PATIENCE).await
+    }
+
     #[tokio::test(start_paused = true)]
     async fn a_free_id_is_taken_at_once_and_released_on_drop() {
         let handovers = Arc::new(Handovers::default());
-        let hold = handovers.take("a", PATIENCE).await;
+        let hold = take(&handovers, "a").await;
+        assert!(hold.is_some());
         assert_eq!(handovers.held_count(), 1);
         drop(hold);
         assert_eq!(handovers.held_count(), 0);
@@ -143,10 +172,10 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_newcomer_asks_the_holder_to_close_and_waits_for_its_release() {
         let handovers = Arc::new(Handovers::default());
-        let mut first = handovers.take("a", PATIENCE).await;
+        let mut first = take(&handovers, "a").await.expect("free");
         let newcomer = tokio::spawn({
             let handovers = handovers.clone();
-            async move { handovers.take("a", PATIENCE).await }
+            async move { take(&handovers, "a").await }
         });
         // The holder hears it is superseded; the newcomer still waits.
         first.superseded().await;
@@ -154,7 +183,10 @@ mod tests {
         assert!(!newcomer.is_finished());
         let started = tokio::time::Instant::now();
         drop(first);
-        let second = newcomer.await.expect("the newcomer gets the id");
+        let second = newcomer
+            .await
+            .expect("runs")
+            .expect("the newcomer gets the id");
         assert!(started.elapsed() < PATIENCE, "released, not timed out");
         assert_eq!(handovers.held_count(), 1);
         drop(second);
@@ -162,11 +194,43 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn an_older_attempt_arriving_late_is_turned_away_and_the_newer_one_stays() {
+        let handovers = Arc::new(Handovers::default());
+        // Accepted first, but slower to get here (a client that gave up on it and tried again).
+        let older = handovers.next_order();
+        let mut newer = take(&handovers, "a").await.expect("free");
+        assert!(handovers.take("a", older, PATIENCE).await.is_none());
+        // The newer connection was not asked to close.
+        let asked = tokio::time::timeout(Duration::from_secs(1), newer.superseded()).await;
+        assert!(asked.is_err(), "the newer connection was asked to close");
+        assert_eq!(handovers.held_count(), 1);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_waiting_newcomer_overtaken_by_a_newer_one_gives_up() {
+        let handovers = Arc::new(Handovers::default());
+        let mut first = take(&handovers, "a").await.expect("free");
+        let second_order = handovers.next_order();
+        let third_order = handovers.next_order();
+        let second = tokio::spawn({
+            let handovers = handovers.clone();
+            async move { handovers.take("a", second_order, PATIENCE).await }
+        });
+        first.superseded().await;
+        // The first lets go; before the second runs again, the third takes the id.
+        drop(first);
+        let third = handovers.take("a", third_order, PATIENCE).await;
+        assert!(third.is_some());
+        assert!(second.await.expect("runs").is_none());
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn a_holder_that_never_lets_go_is_replaced_after_the_patience_and_keeps_its_hands_off() {
         let handovers = Arc::new(Handovers::default());
-        let stuck = handovers.take("a", PATIENCE).await;
+        let stuck = take(&handovers, "a").await;
         let started = tokio::time::Instant::now();
-        let newcomer = handovers.take("a", PATIENCE).await;
+        let newcomer = take(&handovers, "a").await;
+        assert!(newcomer.is_some());
         assert!(started.elapsed() >= PATIENCE);
         // The stuck one going later must not take the newcomer's entry with it.
         drop(stuck);
@@ -178,9 +242,9 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn different_ids_do_not_wait_for_each_other() {
         let handovers = Arc::new(Handovers::default());
-        let _a = handovers.take("a", PATIENCE).await;
+        let _a = take(&handovers, "a").await;
         let started = tokio::time::Instant::now();
-        let _b = handovers.take("b", PATIENCE).await;
+        let _b = take(&handovers, "b").await;
         assert_eq!(started.elapsed(), Duration::ZERO);
         assert_eq!(handovers.held_count(), 2);
     }

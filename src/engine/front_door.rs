@@ -122,6 +122,8 @@ async fn serve(listener: TcpListener, door: Arc<FrontDoor>, transport: Transport
             continue;
         };
         let _ = socket.set_nodelay(true);
+        // Which of several connections with one client id is the newest (see client_handover).
+        let order = door.handovers.next_order();
         let door = door.clone();
         tokio::spawn(async move {
             // Holds this connection's place under the cap until it ends.
@@ -130,12 +132,13 @@ async fn serve(listener: TcpListener, door: Arc<FrontDoor>, transport: Transport
                 Transport::Tcp => {
                     // TCP halves split for free; WebSocket needs tokio's locking split.
                     let (reader, writer) = socket.into_split();
-                    handle_client(reader, writer, peer, transport, &door, None).await
+                    handle_client(reader, writer, peer, transport, order, &door, None).await
                 }
                 Transport::WebSocket => match accept_websocket(socket).await {
                     Ok((stream, gate)) => {
                         let (reader, writer) = tokio::io::split(stream);
-                        handle_client(reader, writer, peer, transport, &door, Some(&gate)).await;
+                        handle_client(reader, writer, peer, transport, order, &door, Some(&gate))
+                            .await;
                         if gate.tripped() {
                             door.events.send(Event::ConnectionRejected {
                                 peer,
@@ -299,6 +302,7 @@ async fn handle_client<R, W>(
     mut client_wr: W,
     peer: SocketAddr,
     transport: Transport,
+    order: u64,
     door: &FrontDoor,
     sign_in_gate: Option<&SignInGate>,
 ) where
@@ -436,15 +440,29 @@ async fn handle_client<R, W>(
         None
     } else {
         let mut stopping = door.stopping.clone();
-        let hold = tokio::select! {
-            hold = door.handovers.take(&info.client_id, HANDOVER_PATIENCE) => Some(hold),
+        let taken = tokio::select! {
+            taken = door.handovers.take(&info.client_id, order, HANDOVER_PATIENCE) => Some(taken),
             _ = stopping.wait_for(|s| *s) => None,
         };
-        if hold.is_none() {
-            refuse(&mut client_wr, info.version, Refusal::ServerUnavailable).await;
-            return;
+        match taken {
+            Some(Some(hold)) => Some(hold),
+            // A newer connection with this id got here first: this attempt is stale (its client
+            // most likely gave up on it and connected again); MQTT lets the newest one stay.
+            Some(None) => {
+                door.registry
+                    .totals
+                    .connections_refused
+                    .fetch_add(1, Ordering::Relaxed);
+                door.events.send(refused(
+                    "a newer connection with the same client id arrived first".to_owned(),
+                ));
+                return;
+            }
+            None => {
+                refuse(&mut client_wr, info.version, Refusal::ServerUnavailable).await;
+                return;
+            }
         }
-        hold
     };
     let mut broker = match TcpStream::connect(internal).await {
         Ok(stream) => stream,
