@@ -61,6 +61,17 @@ pub struct FrontDoor {
     pub handovers: Arc<Handovers>,
 }
 
+impl FrontDoor {
+    /// Counts a refused connection and tells Activity why.
+    fn count_refusal(&self, why: Event) {
+        self.registry
+            .totals
+            .connections_refused
+            .fetch_add(1, Ordering::Relaxed);
+        self.events.send(why);
+    }
+}
+
 /// Accepts TCP clients until the broker stops.
 pub async fn serve_tcp(listener: TcpListener, door: Arc<FrontDoor>) {
     serve(listener, door, Transport::Tcp).await
@@ -314,11 +325,7 @@ async fn handle_client<R, W>(
         Ok(found) => found,
         Err(Rejection::Silent) => return,
         Err(Rejection::UnsupportedVersion(reason)) => {
-            door.registry
-                .totals
-                .connections_refused
-                .fetch_add(1, Ordering::Relaxed);
-            door.events.send(Event::ConnectionRejected { peer, reason });
+            door.count_refusal(Event::ConnectionRejected { peer, reason });
             // MQTT 3.1.1 defines this answer for any protocol level it does not speak.
             refuse(
                 &mut client_wr,
@@ -329,11 +336,7 @@ async fn handle_client<R, W>(
             return;
         }
         Err(Rejection::Reported(reason)) => {
-            door.registry
-                .totals
-                .connections_refused
-                .fetch_add(1, Ordering::Relaxed);
-            door.events.send(Event::ConnectionRejected { peer, reason });
+            door.count_refusal(Event::ConnectionRejected { peer, reason });
             return;
         }
     };
@@ -417,11 +420,7 @@ async fn handle_client<R, W>(
     let connect_bytes = match client_id::connect_for_router(&info, connect_bytes) {
         Ok(bytes) => bytes,
         Err(problem) => {
-            door.registry
-                .totals
-                .connections_refused
-                .fetch_add(1, Ordering::Relaxed);
-            door.events.send(refused(problem.to_string()));
+            door.count_refusal(refused(problem.to_string()));
             refuse(&mut client_wr, info.version, Refusal::ClientIdNotValid).await;
             return;
         }
@@ -449,11 +448,7 @@ async fn handle_client<R, W>(
             // A newer connection with this id got here first: this attempt is stale (its client
             // most likely gave up on it and connected again); MQTT lets the newest one stay.
             Some(None) => {
-                door.registry
-                    .totals
-                    .connections_refused
-                    .fetch_add(1, Ordering::Relaxed);
-                door.events.send(refused(
+                door.count_refusal(refused(
                     "a newer connection with the same client id arrived first".to_owned(),
                 ));
                 return;
@@ -586,11 +581,7 @@ async fn handle_client<R, W>(
             }
         }
         PumpEnd::Refused(reason) => {
-            door.registry
-                .totals
-                .connections_refused
-                .fetch_add(1, Ordering::Relaxed);
-            door.events.send(refused(reason))
+            door.count_refusal(refused(reason))
         }
         PumpEnd::ClientClosed { clean } if was_accepted => {
             door.events.send(Event::ClientDisconnected {
@@ -609,11 +600,7 @@ async fn handle_client<R, W>(
             })
         }
         PumpEnd::BrokerClosed => {
-            door.registry
-                .totals
-                .connections_refused
-                .fetch_add(1, Ordering::Relaxed);
-            door.events.send(refused(
+            door.count_refusal(refused(
             "the broker closed the connection without accepting it (see Known limits in the README)".to_owned(),
             ))
         }
