@@ -538,9 +538,20 @@ async fn handle_client<R, W>(
         }
     };
     // rumqttd's side ends before the id is handed on (see `let_rumqttd_close`).
-    if !matches!(ending, PumpEnd::BrokerStopping | PumpEnd::BrokerClosed) {
-        let rumqttd_was_told = upstream.saw_disconnect && !upstream.mid_write;
-        let_rumqttd_close(&mut broker_rd, &mut broker_wr, rumqttd_was_told).await;
+    if !matches!(ending, PumpEnd::BrokerClosed) {
+        let at_boundary = upstream.counter.at_boundary() && !upstream.mid_write;
+        let end = if matches!(ending, PumpEnd::BrokerStopping) && at_boundary {
+            // A stopping broker ends sessions the way a client would, so rumqttd forgets them and
+            // publishes no last wills; only a packet boundary is a safe place for that DISCONNECT.
+            // Either way rumqttd must see the connection end before its runtime goes, or its
+            // router keeps a ghost session.
+            RumqttdEnd::SayDisconnect
+        } else if upstream.saw_disconnect && !upstream.mid_write {
+            RumqttdEnd::ClientSaidDisconnect
+        } else {
+            RumqttdEnd::HangUp
+        };
+        let_rumqttd_close(&mut broker_rd, &mut broker_wr, end).await;
     }
     if matches!(ending, PumpEnd::TakenOver) {
         if info.version == ProtocolVersion::V5
@@ -558,19 +569,6 @@ async fn handle_client<R, W>(
     let was_accepted = entry.accepted.load(Ordering::Relaxed);
     match ending {
         PumpEnd::BrokerStopping => {
-            // A stopping broker ends sessions the way a client would, so rumqttd forgets them and
-            // publishes no last wills; only a packet boundary is a safe place for that DISCONNECT.
-            // Either way rumqttd must see the connection end before its runtime goes, or its router
-            // keeps a ghost session.
-            let _ = tokio::time::timeout(GRACEFUL_CLOSE, async {
-                if upstream.counter.at_boundary() && !upstream.mid_write {
-                    let _ = broker_wr.write_all(&DISCONNECT_PACKET).await;
-                }
-                let _ = broker_wr.shutdown().await;
-                let mut sink = [0u8; 512];
-                while matches!(broker_rd.read(&mut sink).await, Ok(n) if n > 0) {}
-            })
-            .await;
             let _ = tokio::time::timeout(GRACEFUL_CLOSE, client_wr.shutdown()).await;
             if was_accepted {
                 door.events.send(Event::ClientDisconnected {
@@ -637,20 +635,37 @@ async fn handle_client<R, W>(
     drop(registration);
 }
 
-/// Lets rumqttd close its side of an ending connection, waiting (bounded) until it has. rumqttd
+/// How the front door ends rumqttd's side of a connection.
+enum RumqttdEnd {
+    /// The client's own DISCONNECT went through: rumqttd is already closing.
+    ClientSaidDisconnect,
+    /// The broker is stopping: a DISCONNECT on the client's behalf, then hang up.
+    SayDisconnect,
+    /// Hang up (rumqttd publishes the client's will, if any).
+    HangUp,
+}
+
+/// Ends rumqttd's side of a connection and waits (bounded) until rumqttd has closed it. rumqttd
 /// reuses connection slots: if the front door hung up on a connection the router is already
 /// removing (after a DISCONNECT), rumqttd's link could report the end a second time, after the slot
 /// went to a newcomer, and the router would drop the newcomer. So after a DISCONNECT the front door
 /// only waits; otherwise it hangs up first, and waits for rumqttd's close, which comes after rumqttd
 /// has told its router (in order, before any later client's CONNECT).
-async fn let_rumqttd_close<R, W>(broker_rd: &mut R, broker_wr: &mut W, rumqttd_was_told: bool)
+async fn let_rumqttd_close<R, W>(broker_rd: &mut R, broker_wr: &mut W, end: RumqttdEnd)
 where
     R: AsyncRead + Unpin,
     W: AsyncWrite + Unpin,
 {
     let _ = tokio::time::timeout(GRACEFUL_CLOSE, async {
-        if !rumqttd_was_told {
-            let _ = broker_wr.shutdown().await;
+        match end {
+            RumqttdEnd::ClientSaidDisconnect => {}
+            RumqttdEnd::SayDisconnect => {
+                let _ = broker_wr.write_all(&DISCONNECT_PACKET).await;
+                let _ = broker_wr.shutdown().await;
+            }
+            RumqttdEnd::HangUp => {
+                let _ = broker_wr.shutdown().await;
+            }
         }
         let mut sink = [0u8; 512];
         while matches!(broker_rd.read(&mut sink).await, Ok(n) if n > 0) {}
