@@ -149,6 +149,7 @@ pub fn pump_v4(connection: &mut Connection, for_at_least: Duration) {
     }
 }
 
+pub mod logs;
 pub mod process;
 pub mod raw;
 pub mod trace;
