@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, OnceLock};
 
 use tracing::field::{Field, Visit};
+use tracing::span;
 use tracing_subscriber::Layer;
 use tracing_subscriber::filter::{EnvFilter, FilterExt, LevelFilter};
 use tracing_subscriber::layer::{Context, SubscriberExt};
@@ -61,22 +62,25 @@ pub fn init(dir: Option<PathBuf>) -> LoggingGuard {
     // The terminal leaves out Activity's lines: `serve` prints those itself, the window shows them.
     let terminal_filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new(format!("warn,rumqttd=off,{ACTIVITY_TARGET}=off")));
-    let terminal = tracing_subscriber::fmt::layer()
-        .with_writer(std::io::stderr)
-        .with_filter(terminal_filter.and(QuietRumqttd));
+    let terminal =
+        SkipRumqttdChatter(tracing_subscriber::fmt::layer().with_writer(std::io::stderr))
+            .with_filter(terminal_filter.and(QuietRumqttd));
 
     let (file_layer, guard, status) = match open_log_file(dir) {
         Ok((appender, path)) => {
             let (writer, guard) = tracing_appender::non_blocking(appender);
-            let layer = tracing_subscriber::fmt::layer()
-                .with_ansi(false)
-                .with_writer(writer)
-                .with_filter(EnvFilter::new("info,rumqttd=warn").and(QuietRumqttd));
+            let layer = SkipRumqttdChatter(
+                tracing_subscriber::fmt::layer()
+                    .with_ansi(false)
+                    .with_writer(writer),
+            )
+            .with_filter(EnvFilter::new("info,rumqttd=warn").and(QuietRumqttd));
             (Some(layer), Some(guard), Ok(path))
         }
         Err(why) => (None, None, Err(why)),
     };
-    let recent = RecentProblems.with_filter(LevelFilter::WARN.and(QuietRumqttd));
+    let recent =
+        SkipRumqttdChatter(RecentProblems).with_filter(LevelFilter::WARN.and(QuietRumqttd));
     // Every layer has its own filter (none is unfiltered), so events no layer wants, such as
     // rumqttd's per-packet trace lines, are turned away at their callsite and cost nothing.
     let _ = tracing_subscriber::registry()
@@ -107,13 +111,9 @@ fn open_log_file(
     Ok((appender, dir))
 }
 
-/// rumqttd reports ordinary disconnects as errors ("no-connection id 7 is already gone",
-/// "router-drop", "disconnected"): left out everywhere, so real problems stand out. A filter that
-/// only looks at an event's text once the level filter beside it let it through.
-///
-/// rumqttd's spans are left out too: each connection runs inside an ERROR-level span entered on
-/// every poll, which made the log file cost a third of the connection rate (1,000 devices took
-/// minutes to connect instead of seconds).
+/// rumqttd's spans are left out of every output: each connection runs inside an ERROR-level span
+/// entered on every poll, which made the log file cost a third of the connection rate (1,000
+/// devices took minutes to connect instead of seconds).
 struct QuietRumqttd;
 
 impl QuietRumqttd {
@@ -137,14 +137,104 @@ impl<S> tracing_subscriber::layer::Filter<S> for QuietRumqttd {
             tracing::subscriber::Interest::never()
         }
     }
+}
 
-    fn event_enabled(&self, event: &tracing::Event<'_>, _cx: &Context<'_, S>) -> bool {
+/// rumqttd reports ordinary disconnects as errors ("no-connection id 7 is already gone",
+/// "router-drop", "disconnected"): each output leaves them out, so real problems stand out.
+///
+/// Not a filter: a per-output filter that turned an event away by its text (`event_enabled`) left
+/// tracing-subscriber's per-output filter state set whenever every output turned it away, and debug
+/// builds then panicked at the next log line on that thread (`RUST_LOG=info serve` lost rumqttd's
+/// connection tasks that way; tests/logging_chatter.rs). Here every filter lets the event through
+/// and the output itself drops it.
+struct SkipRumqttdChatter<L>(L);
+
+impl<L> SkipRumqttdChatter<L> {
+    fn is_chatter(event: &tracing::Event<'_>) -> bool {
         if !event.metadata().target().starts_with("rumqttd") {
-            return true;
+            return false;
         }
         let mut message = MessageText::default();
         event.record(&mut message);
-        !is_rumqttd_chatter(&message.0)
+        is_rumqttd_chatter(&message.0)
+    }
+}
+
+/// Everything but `on_event` goes straight to the wrapped output.
+impl<S, L> Layer<S> for SkipRumqttdChatter<L>
+where
+    S: tracing::Subscriber,
+    L: Layer<S>,
+{
+    fn on_register_dispatch(&self, subscriber: &tracing::Dispatch) {
+        self.0.on_register_dispatch(subscriber)
+    }
+
+    fn on_layer(&mut self, subscriber: &mut S) {
+        self.0.on_layer(subscriber)
+    }
+
+    fn register_callsite(
+        &self,
+        metadata: &'static tracing::Metadata<'static>,
+    ) -> tracing::subscriber::Interest {
+        self.0.register_callsite(metadata)
+    }
+
+    fn enabled(&self, metadata: &tracing::Metadata<'_>, ctx: Context<'_, S>) -> bool {
+        self.0.enabled(metadata, ctx)
+    }
+
+    fn on_new_span(&self, attrs: &span::Attributes<'_>, id: &span::Id, ctx: Context<'_, S>) {
+        self.0.on_new_span(attrs, id, ctx)
+    }
+
+    fn max_level_hint(&self) -> Option<LevelFilter> {
+        self.0.max_level_hint()
+    }
+
+    fn on_record(&self, span: &span::Id, values: &span::Record<'_>, ctx: Context<'_, S>) {
+        self.0.on_record(span, values, ctx)
+    }
+
+    fn on_follows_from(&self, span: &span::Id, follows: &span::Id, ctx: Context<'_, S>) {
+        self.0.on_follows_from(span, follows, ctx)
+    }
+
+    fn event_enabled(&self, event: &tracing::Event<'_>, ctx: Context<'_, S>) -> bool {
+        self.0.event_enabled(event, ctx)
+    }
+
+    fn on_event(&self, event: &tracing::Event<'_>, ctx: Context<'_, S>) {
+        if !Self::is_chatter(event) {
+            self.0.on_event(event, ctx)
+        }
+    }
+
+    fn on_enter(&self, id: &span::Id, ctx: Context<'_, S>) {
+        self.0.on_enter(id, ctx)
+    }
+
+    fn on_exit(&self, id: &span::Id, ctx: Context<'_, S>) {
+        self.0.on_exit(id, ctx)
+    }
+
+    fn on_close(&self, id: span::Id, ctx: Context<'_, S>) {
+        self.0.on_close(id, ctx)
+    }
+
+    fn on_id_change(&self, old: &span::Id, new: &span::Id, ctx: Context<'_, S>) {
+        self.0.on_id_change(old, new, ctx)
+    }
+
+    /// The fmt output finds its own pieces (formatted span fields) by downcasting through here.
+    unsafe fn downcast_raw(&self, id: std::any::TypeId) -> Option<*const ()> {
+        if id == std::any::TypeId::of::<Self>() {
+            Some(self as *const Self as *const ())
+        } else {
+            // SAFETY: the same contract, passed on to the wrapped output.
+            unsafe { self.0.downcast_raw(id) }
+        }
     }
 }
 
