@@ -4,9 +4,7 @@
 
 mod common;
 
-use std::io::Write;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, SocketAddrV6};
-use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use common::raw::{self, ConnectOutcome, Port, Version};
@@ -89,37 +87,6 @@ fn this_computer_only_cannot_be_reached_on_any_other_address_of_the_machine() {
     let (_c, _conn) = v4_client(local.info.tcp, "loopback-user", |_| {});
 }
 
-/// Everything tracing writes in this test binary, at every level, from every crate.
-fn captured_log() -> &'static Arc<Mutex<Vec<u8>>> {
-    static LOG: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
-    LOG.get_or_init(|| {
-        let buffer = Arc::new(Mutex::new(Vec::new()));
-        let sink = buffer.clone();
-        let subscriber = tracing_subscriber::fmt()
-            .with_max_level(tracing::Level::TRACE)
-            .with_ansi(false)
-            .with_writer(move || SharedWriter(sink.clone()))
-            .finish();
-        tracing::subscriber::set_global_default(subscriber)
-            .expect("this test binary installs the only tracing subscriber");
-        buffer
-    })
-}
-
-struct SharedWriter(Arc<Mutex<Vec<u8>>>);
-
-impl Write for SharedWriter {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        if let Ok(mut log) = self.0.lock() {
-            log.extend_from_slice(bytes);
-        }
-        Ok(bytes.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 /// One sign-in attempt a raw client makes; `None` means no user name and password at all.
 #[derive(Debug, Clone)]
 struct Attempt {
@@ -153,7 +120,7 @@ async fn try_sign_in(addr: SocketAddr, attempt: &Attempt, index: usize) -> Conne
 #[test]
 fn with_sign_in_on_only_the_right_credentials_get_in_on_either_port_and_the_password_is_never_logged()
  {
-    let log = captured_log();
+    let log = common::logs::captured_logs();
     let (engine, info) = running_broker_with(BrokerSettings {
         credentials: Some(Credentials {
             username: USERNAME.to_owned(),
