@@ -8,6 +8,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use rumqttd::local::LinkBuilder;
 use rumqttd::{ConnectionSettings, LinkType, RouterConfig, Server, ServerSettings};
 use tokio::runtime::Runtime;
 use tokio::sync::watch;
@@ -20,6 +21,7 @@ use super::internal_listener_check::{
 };
 use super::internal_listeners::{InternalListeners, LISTENERS_PER_VERSION};
 use super::internal_protocol::{SafeV4, SafeV5};
+use super::router_link::RouterAccess;
 use super::settings::BrokerSettings;
 
 // Still reachable as `engine::broker::…` for code written before the error types had a file of their own.
@@ -83,6 +85,7 @@ impl Drop for ListenerRuntime {
 #[derive(Default)]
 pub struct BrokerHost {
     spawn_internal: Option<SpawnInternal>,
+    router: Option<Arc<RouterAccess>>,
     running: Option<RunningBroker>,
 }
 
@@ -136,6 +139,9 @@ impl BrokerHost {
         // (see internal_listeners.rs).
         let (v4_listeners, v5_listeners) =
             start_internal_set(&self.spawn_internal(), &handle, &settings, ready_by).await?;
+        let Some(router) = self.router.clone() else {
+            return Err(BrokerError::Internal("no router".to_owned()));
+        };
         let internal = InternalListeners::new(v4_listeners, v5_listeners);
         let Some(v4) = internal.first_v4() else {
             return Err(BrokerError::Internal("no internal listener".to_owned()));
@@ -150,7 +156,7 @@ impl BrokerHost {
         };
         let door = Arc::new(FrontDoor {
             gate: super::connection_cap::ConnectionGate::new(connection_cap),
-            internal,
+            router,
             credentials: settings.credentials.clone(),
             learners: settings.learner_accounts.clone(),
             registry,
@@ -209,29 +215,38 @@ impl BrokerHost {
         true
     }
 
+    /// The router (made on first use, kept for the app's life) and a way to start listeners on it.
     fn spawn_internal(&mut self) -> SpawnInternal {
-        let spawn = self.spawn_internal.get_or_insert_with(|| {
-            let router_tx = rumqttd::Router::new(0, router_config()).spawn();
-            Arc::new(move |server_settings, protocol| {
-                let router_tx = router_tx.clone();
-                Box::pin(async move {
-                    let result = match protocol {
-                        InternalProtocol::V4 => {
-                            Server::new(server_settings, router_tx, SafeV4::default())
-                                .start(LinkType::Remote)
-                                .await
-                        }
-                        InternalProtocol::V5 => {
-                            Server::new(server_settings, router_tx, SafeV5::default())
-                                .start(LinkType::Remote)
-                                .await
-                        }
-                    };
-                    result.map_err(|e| e.to_string())
-                })
+        if let Some(spawn) = &self.spawn_internal {
+            return spawn.clone();
+        }
+        let router_tx = rumqttd::Router::new(0, router_config()).spawn();
+        let link_tx = router_tx.clone();
+        let full_tx = router_tx.clone();
+        self.router = Some(Arc::new(RouterAccess::from_parts(
+            move |client_id| LinkBuilder::new(client_id, link_tx.clone()),
+            move || full_tx.is_full(),
+        )));
+        let spawn: SpawnInternal = Arc::new(move |server_settings, protocol| {
+            let router_tx = router_tx.clone();
+            Box::pin(async move {
+                let result = match protocol {
+                    InternalProtocol::V4 => {
+                        Server::new(server_settings, router_tx, SafeV4::default())
+                            .start(LinkType::Remote)
+                            .await
+                    }
+                    InternalProtocol::V5 => {
+                        Server::new(server_settings, router_tx, SafeV5::default())
+                            .start(LinkType::Remote)
+                            .await
+                    }
+                };
+                result.map_err(|e| e.to_string())
             })
         });
-        spawn.clone()
+        self.spawn_internal = Some(spawn.clone());
+        spawn
     }
 }
 

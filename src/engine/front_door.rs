@@ -1,5 +1,5 @@
-//! The one port every client uses: reads each client's CONNECT, checks credentials, and carries the
-//! bytes to the internal rumqttd listener that speaks that client's protocol version, counting as it goes.
+//! The one port every client uses: reads each client's CONNECT, checks credentials, and serves the
+//! client's session on rumqttd's router (session.rs), counting as it goes.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -13,16 +13,15 @@ use tokio::sync::watch;
 use super::accounts::{self, LearnerAccounts};
 use super::auth_guard::{AuthGuard, FailureNote};
 use super::broker::MAX_PACKET_BYTES;
-use super::client_handover::{self, Handovers};
+use super::client_handover::Handovers;
 use super::client_id;
-use super::clients::{ClientEntry, ClientRegistry, Transport};
+use super::clients::{ClientRegistry, Transport};
 use super::connection_cap::{self, AcceptTrouble, ConnectionGate};
 use super::events::{Event, EventSink};
-use super::internal_listeners::InternalListeners;
-use super::mqtt_wire::{
-    self, ConnectRead, DISCONNECT_PACKET, FrameCounter, ProtocolVersion, Refusal, WireError,
-};
-use super::pump_buffer::PumpBuffer;
+use super::internal_protocol::{SafeV4, SafeV5};
+use super::mqtt_wire::{self, ConnectRead, FrameCounter, ProtocolVersion, Refusal, WireError};
+use super::router_link::RouterAccess;
+use super::session::{Session, SessionEnd};
 use super::settings::Credentials;
 use super::trace::{ConnectionEnd, ConnectionTrace};
 use super::ws_limits::{GatedStream, SignInGate, websocket_config};
@@ -31,10 +30,7 @@ use super::ws_limits::{GatedStream, SignInGate, websocket_config};
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// The largest CONNECT accepted (its will payload is the only large part).
 pub const MAX_CONNECT_LEN: usize = 1024 * 1024;
-/// A client that accepts no bytes for this long is disconnected.
-const STALLED_CLIENT: Duration = Duration::from_secs(60);
-/// How long a stopping broker waits for rumqttd to close a connection it sent DISCONNECT for, and how
-/// long any ending connection waits for rumqttd to close its side.
+/// How long an ending connection waits for its last bytes to reach the client.
 const GRACEFUL_CLOSE: Duration = Duration::from_millis(500);
 /// How long a client waits for an earlier connection with its id to end (that takes one GRACEFUL_CLOSE
 /// at most) before it goes on anyway.
@@ -45,8 +41,8 @@ const TAKEN_OVER_V5: [u8; 3] = [0xE0, 0x01, 0x8E];
 
 /// What every connection handler needs to know; shared by all connections of one broker run.
 pub struct FrontDoor {
-    /// rumqttd's loopback listeners, several per protocol version.
-    pub internal: InternalListeners,
+    /// rumqttd's router, which every client's session is served on.
+    pub router: Arc<RouterAccess>,
     pub credentials: Option<Credentials>,
     /// Learners' accounts, accepted besides `credentials` (the instructor's).
     pub learners: LearnerAccounts,
@@ -388,10 +384,6 @@ async fn handle_client<R, W>(
         gate.open();
     }
 
-    let Some(internal) = door.internal.pick(info.version, &info.client_id) else {
-        refuse(&mut client_wr, info.version, Refusal::ServerUnavailable).await;
-        return;
-    };
     let connect_bytes = match info.version {
         ProtocolVersion::V5 | ProtocolVersion::V311 => buffer,
         ProtocolVersion::V31 => {
@@ -459,34 +451,18 @@ async fn handle_client<R, W>(
             }
         }
     };
-    let mut broker = match TcpStream::connect(internal).await {
-        Ok(stream) => stream,
-        Err(err) => {
-            door.events.send(refused(format!(
-                "the broker could not reach its own loopback listener ({err}); security software may be blocking connections to 127.0.0.1. Restart the broker"
-            )));
-            refuse(&mut client_wr, info.version, Refusal::ServerUnavailable).await;
-            return;
-        }
-    };
-    let _ = broker.set_nodelay(true);
-
     let entry = registration.entry.clone();
     entry
         .bytes_in
         .fetch_add(connect_bytes.len() as u64, Ordering::Relaxed);
-
-    // What the client sends is held to what clients may send; what rumqttd sends is only counted.
-    let mut upstream = PumpState {
-        counter: FrameCounter::client_to_broker(),
-        ..PumpState::default()
-    };
+    // What the client sends is held to what clients may send.
+    let mut counter = FrameCounter::client_to_broker();
     // The CONNECT (and anything the client sent right behind it) goes first, through the same counter.
-    if let Err(err) = upstream.counter.feed(&connect_bytes) {
+    if let Err(err) = counter.feed(&connect_bytes) {
         door.events.send(refused(err.to_string()));
         return;
     }
-    // The trace keeps the client's own id (from `info`), whatever the forwarded CONNECT carries.
+    // The trace keeps the client's own id (from `info`), whatever the router's CONNECT carries.
     let trace = ConnectionTrace::begin_at(
         &door.registry.trace,
         &info,
@@ -494,122 +470,60 @@ async fn handle_client<R, W>(
         &connect_bytes,
         Some(peer),
     );
-    upstream.trace = trace.client_leg(&connect_bytes, upstream.counter.at_boundary());
-    if broker.write_all(&connect_bytes).await.is_err() {
-        door.events.send(refused(
-            "the broker closed the connection before reading its CONNECT".to_owned(),
-        ));
-        refuse(&mut client_wr, info.version, Refusal::ServerUnavailable).await;
-        return;
-    }
-    // Held otherwise for the connection's whole life (a CONNECT with a will can be large).
-    drop(connect_bytes);
-
-    let (mut broker_rd, mut broker_wr) = broker.into_split();
-    let mut downstream = PumpState {
-        trace: trace.broker_leg(),
-        ..PumpState::default()
-    };
-    let mut stopping = door.stopping.clone();
-    let ending = {
-        let up = pump(
-            &mut client_rd,
-            &mut broker_wr,
-            &mut upstream,
-            Direction::ToBroker,
-            &entry,
-            door,
-        );
-        let down = pump(
-            &mut broker_rd,
-            &mut client_wr,
-            &mut downstream,
-            Direction::ToClient {
+    let trace_in = trace.client_leg(&connect_bytes, counter.at_boundary());
+    let trace_out = trace.broker_leg();
+    macro_rules! session {
+        ($protocol:expr) => {
+            Session {
+                client_rd: &mut client_rd,
+                client_wr: &mut client_wr,
+                protocol: $protocol,
                 version: info.version,
-            },
-            &entry,
-            door,
-        );
-        tokio::select! {
-            end = up => end,
-            end = down => end,
-            _ = stopping.wait_for(|s| *s) => PumpEnd::BrokerStopping,
-            _ = client_handover::superseded(&mut hold) => PumpEnd::TakenOver,
-        }
-    };
-    // rumqttd's side ends before the id is handed on (see `let_rumqttd_close`).
-    if !matches!(ending, PumpEnd::BrokerClosed) {
-        let at_boundary = upstream.counter.at_boundary() && !upstream.mid_write;
-        let end = if matches!(ending, PumpEnd::BrokerStopping) && at_boundary {
-            // A stopping broker ends sessions the way a client would, so rumqttd forgets them and
-            // publishes no last wills; only a packet boundary is a safe place for that DISCONNECT.
-            // Either way rumqttd must see the connection end before its runtime goes, or its
-            // router keeps a ghost session.
-            RumqttdEnd::SayDisconnect
-        } else if upstream.saw_disconnect && !upstream.mid_write {
-            RumqttdEnd::ClientSaidDisconnect
-        } else {
-            RumqttdEnd::HangUp
+                connect_bytes,
+                counter,
+                trace_in,
+                trace_out,
+                entry: &entry,
+                door,
+                hold: &mut hold,
+            }
+            .run()
+            .await
         };
-        let_rumqttd_close(&mut broker_rd, &mut broker_wr, end).await;
     }
-    if matches!(ending, PumpEnd::TakenOver) {
-        if info.version == ProtocolVersion::V5
-            && downstream.counter.at_boundary()
-            && !downstream.mid_write
-        {
-            let _ = tokio::time::timeout(GRACEFUL_CLOSE, client_wr.write_all(&TAKEN_OVER_V5)).await;
-        }
+    let outcome = match info.version {
+        ProtocolVersion::V5 => session!(SafeV5::default()),
+        ProtocolVersion::V311 | ProtocolVersion::V31 => session!(SafeV4::default()),
+    };
+    let ending = outcome.end;
+    if matches!(ending, SessionEnd::TakenOver) && info.version == ProtocolVersion::V5 {
+        let _ = tokio::time::timeout(GRACEFUL_CLOSE, client_wr.write_all(&TAKEN_OVER_V5)).await;
+    }
+    if !matches!(ending, SessionEnd::ClientClosed { .. }) {
         let _ = tokio::time::timeout(GRACEFUL_CLOSE, client_wr.shutdown()).await;
     }
-
-    upstream.trace.finish();
-    downstream.trace.finish();
-    trace.end(trace_end(&ending, upstream.saw_disconnect));
+    trace.end(trace_end(&ending, outcome.saw_disconnect));
     let was_accepted = entry.accepted.load(Ordering::Relaxed);
+    let disconnected = |clean: bool| Event::ClientDisconnected {
+        peer,
+        client_id: info.client_id.clone(),
+        clean,
+    };
     match ending {
-        PumpEnd::BrokerStopping => {
-            let _ = tokio::time::timeout(GRACEFUL_CLOSE, client_wr.shutdown()).await;
-            if was_accepted {
-                door.events.send(Event::ClientDisconnected {
-                    peer,
-                    client_id: info.client_id.clone(),
-                    clean: true,
-                });
-            }
+        SessionEnd::BrokerStopping if was_accepted => door.events.send(disconnected(true)),
+        SessionEnd::Refused(reason) => door.count_refusal(refused(reason)),
+        SessionEnd::ClientClosed { clean } if was_accepted => {
+            door.events.send(disconnected(clean))
         }
-        PumpEnd::Refused(reason) => {
-            door.count_refusal(refused(reason))
+        SessionEnd::BrokerClosed if was_accepted => {
+            door.events.send(disconnected(outcome.saw_disconnect))
         }
-        PumpEnd::ClientClosed { clean } if was_accepted => {
-            door.events.send(Event::ClientDisconnected {
-                peer,
-                client_id: info.client_id.clone(),
-                clean,
-            })
-        }
-        PumpEnd::BrokerClosed if was_accepted => {
-            let _ = tokio::time::timeout(GRACEFUL_CLOSE, client_wr.shutdown()).await;
-            // The broker closes right after a client's DISCONNECT, sometimes before the client does.
-            door.events.send(Event::ClientDisconnected {
-                peer,
-                client_id: info.client_id.clone(),
-                clean: upstream.saw_disconnect,
-            })
-        }
-        PumpEnd::BrokerClosed => {
-            door.count_refusal(refused(
-            "the broker closed the connection without accepting it (see Known limits in the README)".to_owned(),
-            ))
-        }
-        PumpEnd::ClientClosed { .. } => {}
-        PumpEnd::TakenOver if was_accepted => door.events.send(Event::ClientDisconnected {
-            peer,
-            client_id: info.client_id.clone(),
-            clean: false,
-        }),
-        PumpEnd::TakenOver => {}
-        PumpEnd::ProtocolError {
+        SessionEnd::BrokerClosed => door.count_refusal(refused(
+            "the broker closed the connection without accepting it (see Known limits in the README)"
+                .to_owned(),
+        )),
+        SessionEnd::TakenOver if was_accepted => door.events.send(disconnected(false)),
+        SessionEnd::ProtocolError {
             from_client,
             reason,
         } => {
@@ -623,78 +537,26 @@ async fn handle_client<R, W>(
                 reason: format!("closed because {who} sent a malformed packet ({reason})"),
             });
             if was_accepted {
-                door.events.send(Event::ClientDisconnected {
-                    peer,
-                    client_id: info.client_id.clone(),
-                    clean: false,
-                });
+                door.events.send(disconnected(false));
             }
         }
+        SessionEnd::BrokerStopping | SessionEnd::ClientClosed { .. } | SessionEnd::TakenOver => {}
     }
     drop(hold);
     drop(registration);
 }
 
-/// How the front door ends rumqttd's side of a connection.
-enum RumqttdEnd {
-    /// The client's own DISCONNECT went through: rumqttd is already closing.
-    ClientSaidDisconnect,
-    /// The broker is stopping: a DISCONNECT on the client's behalf, then hang up.
-    SayDisconnect,
-    /// Hang up (rumqttd publishes the client's will, if any).
-    HangUp,
-}
-
-/// Ends rumqttd's side of a connection and waits (bounded) until rumqttd has closed it. rumqttd
-/// reuses connection slots: if the front door hung up on a connection the router is already
-/// removing (after a DISCONNECT), rumqttd's link could report the end a second time, after the slot
-/// went to a newcomer, and the router would drop the newcomer. So after a DISCONNECT the front door
-/// only waits; otherwise it hangs up first, and waits for rumqttd's close, which comes after rumqttd
-/// has told its router (in order, before any later client's CONNECT).
-async fn let_rumqttd_close<R, W>(broker_rd: &mut R, broker_wr: &mut W, end: RumqttdEnd)
-where
-    R: AsyncRead + Unpin,
-    W: AsyncWrite + Unpin,
-{
-    let _ = tokio::time::timeout(GRACEFUL_CLOSE, async {
-        match end {
-            RumqttdEnd::ClientSaidDisconnect => {}
-            RumqttdEnd::SayDisconnect => {
-                let _ = broker_wr.write_all(&DISCONNECT_PACKET).await;
-                let _ = broker_wr.shutdown().await;
-            }
-            RumqttdEnd::HangUp => {
-                let _ = broker_wr.shutdown().await;
-            }
-        }
-        let mut sink = [0u8; 512];
-        while matches!(broker_rd.read(&mut sink).await, Ok(n) if n > 0) {}
-    })
-    .await;
-}
-
-#[derive(Default)]
-struct PumpState {
-    counter: FrameCounter,
-    /// True while a chunk is partly written: cutting the stream there would corrupt a packet.
-    mid_write: bool,
-    /// The client sent DISCONNECT: however the connection then ends, it ended cleanly.
-    saw_disconnect: bool,
-    /// Hands the bytes to the protocol trace (decoded only for watched clients).
-    trace: super::trace::Leg,
-}
-
 /// How the trace tells a connection's end.
-fn trace_end(ending: &PumpEnd, saw_disconnect: bool) -> ConnectionEnd {
+fn trace_end(ending: &SessionEnd, saw_disconnect: bool) -> ConnectionEnd {
     match ending {
-        PumpEnd::ClientClosed { clean: true } => ConnectionEnd::Clean,
-        PumpEnd::ClientClosed { clean: false } => ConnectionEnd::Lost,
-        PumpEnd::BrokerClosed if saw_disconnect => ConnectionEnd::Clean,
-        PumpEnd::BrokerClosed => ConnectionEnd::ClosedByBroker,
-        PumpEnd::BrokerStopping => ConnectionEnd::BrokerStopping,
-        PumpEnd::TakenOver => ConnectionEnd::TakenOver,
-        PumpEnd::Refused(reason) => ConnectionEnd::Refused(reason.clone()),
-        PumpEnd::ProtocolError {
+        SessionEnd::ClientClosed { clean: true } => ConnectionEnd::Clean,
+        SessionEnd::ClientClosed { clean: false } => ConnectionEnd::Lost,
+        SessionEnd::BrokerClosed if saw_disconnect => ConnectionEnd::Clean,
+        SessionEnd::BrokerClosed => ConnectionEnd::ClosedByBroker,
+        SessionEnd::BrokerStopping => ConnectionEnd::BrokerStopping,
+        SessionEnd::TakenOver => ConnectionEnd::TakenOver,
+        SessionEnd::Refused(reason) => ConnectionEnd::Refused(reason.clone()),
+        SessionEnd::ProtocolError {
             from_client,
             reason,
         } => ConnectionEnd::Malformed(format!(
@@ -706,133 +568,4 @@ fn trace_end(ending: &PumpEnd, saw_disconnect: bool) -> ConnectionEnd {
             }
         )),
     }
-}
-
-#[derive(Clone, Copy)]
-enum Direction {
-    ToBroker,
-    ToClient { version: ProtocolVersion },
-}
-
-enum PumpEnd {
-    ClientClosed {
-        clean: bool,
-    },
-    BrokerClosed,
-    BrokerStopping,
-    /// A newer connection with the same client id asked this one to close.
-    TakenOver,
-    Refused(String),
-    ProtocolError {
-        from_client: bool,
-        reason: String,
-    },
-}
-
-/// Copies one direction, counting packets; returns how that direction ended.
-async fn pump<R, W>(
-    from: &mut R,
-    to: &mut W,
-    state: &mut PumpState,
-    direction: Direction,
-    entry: &ClientEntry,
-    door: &FrontDoor,
-) -> PumpEnd
-where
-    R: AsyncRead + Unpin,
-    W: AsyncWrite + Unpin,
-{
-    let mut buf = PumpBuffer::default();
-    // Only this connection's own counters are touched per chunk: broker-wide totals are summed by
-    // the snapshot, since hundreds of connections adding to one shared counter would contend.
-    let totals = &door.registry.totals;
-    loop {
-        let n = match from.read(buf.space()).await {
-            Ok(0) | Err(_) => {
-                return match direction {
-                    Direction::ToBroker => PumpEnd::ClientClosed {
-                        clean: state.saw_disconnect,
-                    },
-                    Direction::ToClient { .. } => PumpEnd::BrokerClosed,
-                };
-            }
-            Ok(n) => n,
-        };
-        let chunk = buf.filled(n);
-        let tally = match state.counter.feed(chunk) {
-            Ok(tally) => tally,
-            Err(err) => {
-                // The trace shows the refused packet for what it was before the connection ends.
-                state.trace.feed(chunk, false);
-                return PumpEnd::ProtocolError {
-                    from_client: matches!(direction, Direction::ToBroker),
-                    reason: err.to_string(),
-                };
-            }
-        };
-        state.trace.feed(chunk, state.counter.at_boundary());
-        let bytes = n as u64;
-        match direction {
-            Direction::ToBroker => {
-                state.saw_disconnect |= tally.disconnect;
-                entry
-                    .messages_in
-                    .fetch_add(tally.publishes, Ordering::Relaxed);
-                entry.bytes_in.fetch_add(bytes, Ordering::Relaxed);
-            }
-            Direction::ToClient { version } => {
-                if let Some(code) = tally.connack_code {
-                    if code == 0 {
-                        entry.accepted.store(true, Ordering::Relaxed);
-                        door.registry.changed.notify_one();
-                        totals.connections_accepted.fetch_add(1, Ordering::Relaxed);
-                        door.events.send(Event::ClientConnected {
-                            peer: entry.peer,
-                            client_id: entry.client_id.clone(),
-                            version: entry.version,
-                            transport: entry.transport,
-                        });
-                    } else {
-                        // Let the client read the refusal before reporting it.
-                        let _ = to.write_all(chunk).await;
-                        return PumpEnd::Refused(describe_connack_refusal(version, code));
-                    }
-                }
-                entry
-                    .messages_out
-                    .fetch_add(tally.publishes, Ordering::Relaxed);
-                entry.bytes_out.fetch_add(bytes, Ordering::Relaxed);
-            }
-        }
-        state.mid_write = true;
-        // A client that stops reading (a frozen browser tab) must not hold its connection forever;
-        // the broker side has rumqttd's own flow control.
-        let written = match direction {
-            Direction::ToBroker => to.write_all(chunk).await.is_ok(),
-            Direction::ToClient { .. } => matches!(
-                tokio::time::timeout(STALLED_CLIENT, to.write_all(chunk)).await,
-                Ok(Ok(()))
-            ),
-        };
-        if !written {
-            return match direction {
-                Direction::ToBroker => PumpEnd::BrokerClosed,
-                Direction::ToClient { .. } => PumpEnd::ClientClosed { clean: false },
-            };
-        }
-        state.mid_write = false;
-        buf.after_read(n);
-    }
-}
-
-fn describe_connack_refusal(version: ProtocolVersion, code: u8) -> String {
-    let meaning = match (version, code) {
-        (ProtocolVersion::V5, 0x84) | (_, 1) => "unsupported protocol version",
-        (ProtocolVersion::V5, 0x85) | (_, 2) => "client id not allowed",
-        (ProtocolVersion::V5, 0x88) | (_, 3) => "server unavailable",
-        (ProtocolVersion::V5, 0x86) | (_, 4) => "bad user name or password",
-        (ProtocolVersion::V5, 0x87) | (_, 5) => "not authorized",
-        _ => "refused",
-    };
-    format!("the broker refused the connection: {meaning} (code {code:#04x})")
 }

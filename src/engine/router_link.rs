@@ -1,0 +1,166 @@
+//! The way into rumqttd's router for the front door: local links made on the router this app owns,
+//! and the last wills the front door keeps for its clients (see session.rs for one client's session).
+//!
+//! rumqttd's `Router::spawn` returns its channel, whose element type the crate does not export, so
+//! it is held inside closures here; the public `LinkBuilder` takes it as it is.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use rumqttd::local::LinkBuilder;
+use rumqttd::protocol::{LastWill, LastWillProperties, Packet, Publish, PublishProperties};
+use tokio::sync::oneshot;
+
+type NewLink = Box<dyn for<'a> Fn(&'a str) -> LinkBuilder<'a> + Send + Sync>;
+type IsFull = Box<dyn Fn() -> bool + Send + Sync>;
+
+/// A client's last will, held by the front door (the router never sees it, so its publication does
+/// not depend on how rumqttd learns that a connection ended).
+#[derive(Debug, Clone)]
+pub struct Will {
+    pub publish: Publish,
+    pub properties: Option<PublishProperties>,
+    /// MQTT 5's will delay, already capped by the session's expiry interval.
+    pub delay: Duration,
+}
+
+impl Will {
+    /// The will a CONNECT carries, in the form the router takes for a PUBLISH.
+    pub fn from_connect(
+        will: Option<LastWill>,
+        properties: Option<LastWillProperties>,
+        session_expiry_secs: u32,
+    ) -> Option<Self> {
+        let will = will?;
+        let delay_secs = properties
+            .as_ref()
+            .and_then(|p| p.delay_interval)
+            .unwrap_or(0)
+            .min(session_expiry_secs);
+        // QoS 0 like rumqttd's own will publication: the router delivers at each subscription's QoS.
+        let publish = Publish::new(will.topic, will.message, will.retain);
+        let properties = properties.map(|p| PublishProperties {
+            payload_format_indicator: p.payload_format_indicator,
+            message_expiry_interval: p.message_expiry_interval,
+            response_topic: p.response_topic,
+            correlation_data: p.correlation_data,
+            user_properties: p.user_properties,
+            content_type: p.content_type,
+            ..Default::default()
+        });
+        Some(Self {
+            publish,
+            properties,
+            delay: Duration::from_secs(u64::from(delay_secs)),
+        })
+    }
+
+    pub fn packet(self) -> Packet {
+        Packet::Publish(self.publish, self.properties)
+    }
+}
+
+/// What happens to a delayed will when its client id connects again before the delay is over.
+enum WillFate {
+    /// The new connection starts a clean session: the old session ended, so its will goes now.
+    PublishNow,
+    /// The new connection resumes the session: the will is not published.
+    Cancel,
+}
+
+/// The router the app owns, reachable through local links.
+pub struct RouterAccess {
+    new_link: NewLink,
+    channel_full: IsFull,
+    /// Wills waiting out an MQTT 5 will delay, by router client id.
+    delayed_wills: Mutex<HashMap<String, oneshot::Sender<WillFate>>>,
+    will_links: AtomicU64,
+}
+
+impl RouterAccess {
+    /// Builds one from the two things the front door needs of the router's channel.
+    pub fn from_parts(
+        new_link: impl for<'a> Fn(&'a str) -> LinkBuilder<'a> + Send + Sync + 'static,
+        channel_full: impl Fn() -> bool + Send + Sync + 'static,
+    ) -> Self {
+        Self {
+            new_link: Box::new(new_link),
+            channel_full: Box::new(channel_full),
+            delayed_wills: Mutex::new(HashMap::new()),
+            will_links: AtomicU64::new(0),
+        }
+    }
+
+    /// A builder for a link with this router client id.
+    pub fn link<'a>(&self, router_client_id: &'a str) -> LinkBuilder<'a> {
+        (self.new_link)(router_client_id)
+    }
+
+    /// Waits while the router's event channel is full, so a link's blocking send does not hold up
+    /// a worker thread (rumqttd's own listeners wait on the same channel asynchronously).
+    pub async fn wait_for_room(&self) {
+        while (self.channel_full)() {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+    }
+
+    /// A client id connects: a will still waiting for it is published now (clean session) or
+    /// dropped (the session resumes), as MQTT 5 says.
+    pub fn client_connects(&self, router_client_id: &str, clean_session: bool) {
+        let waiting = self
+            .delayed_wills
+            .lock()
+            .ok()
+            .and_then(|mut wills| wills.remove(router_client_id));
+        if let Some(waiting) = waiting {
+            let _ = waiting.send(if clean_session {
+                WillFate::PublishNow
+            } else {
+                WillFate::Cancel
+            });
+        }
+    }
+
+    /// Publishes a will after its delay (or at once), through a short-lived link of its own.
+    pub fn publish_will_later(self: &std::sync::Arc<Self>, router_client_id: String, will: Will) {
+        let (fate_tx, fate_rx) = oneshot::channel();
+        if let Ok(mut wills) = self.delayed_wills.lock() {
+            wills.insert(router_client_id.clone(), fate_tx);
+        }
+        let router = self.clone();
+        tokio::spawn(async move {
+            let publish = match tokio::time::timeout(will.delay, fate_rx).await {
+                Ok(Ok(WillFate::Cancel)) => false,
+                Ok(Ok(WillFate::PublishNow)) => true,
+                // The delay is over (or the broker is going away): the will goes.
+                Ok(Err(_)) | Err(_) => {
+                    if let Ok(mut wills) = router.delayed_wills.lock() {
+                        wills.remove(&router_client_id);
+                    }
+                    true
+                }
+            };
+            if publish {
+                router.publish_will_now(will).await;
+            }
+        });
+    }
+
+    /// Publishes a will through a link of its own, which ends right after.
+    pub async fn publish_will_now(&self, will: Will) {
+        // `%%` never occurs in a client's router id (client_id.rs escapes `%` as `%25`).
+        let id = format!(
+            "%%will-{}",
+            self.will_links.fetch_add(1, Ordering::Relaxed)
+        );
+        self.wait_for_room().await;
+        let Ok((mut tx, _rx, _ack)) = self.link(&id).clean_session(true).build() else {
+            tracing::warn!("a last will could not be published: the broker's router refused its link");
+            return;
+        };
+        tx.buffer().push_back(will.packet());
+        let _ = tx.send(super::session::disconnect_packet()).await;
+    }
+}

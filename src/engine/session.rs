@@ -1,0 +1,494 @@
+//! One client's MQTT session served straight on the router: the client's packets are decoded with
+//! rumqttd's codec and handed to a local link, and what the router sends back is encoded and
+//! written to the client; no second connection, no internal listener.
+//!
+//! This does what rumqttd's own `RemoteLink` does for its listeners (that type is not public), plus
+//! what the front door watches on the way: the trace, the client's counters, keep-alive, a client
+//! that stops reading, and the end of the session, which the front door tells the router itself
+//! (a DISCONNECT on the link) so the router never keeps a session of a connection that is gone.
+
+use std::future::Future;
+use std::sync::atomic::Ordering;
+use std::task::{Context, Poll, Waker};
+use std::time::Duration;
+
+use bytes::BytesMut;
+use rumqttd::Notification;
+use rumqttd::local::{LinkRx, LinkTx};
+use rumqttd::protocol::{
+    ConnectReturnCode, Disconnect, DisconnectReasonCode, Error as CodecError, Packet, Protocol,
+};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+
+use super::broker::MAX_PACKET_BYTES;
+use super::client_handover::{self, Hold};
+use super::clients::ClientEntry;
+use super::events::Event;
+use super::front_door::{FrontDoor, MAX_CONNECT_LEN};
+use super::mqtt_wire::{FrameCounter, ProtocolVersion};
+use super::router_link::Will;
+use super::trace::Leg;
+
+/// A client that accepts no bytes for this long is disconnected.
+const STALLED_CLIENT: Duration = Duration::from_secs(60);
+/// What the read buffer starts at and shrinks back to between bursts.
+const READ_START: usize = 512;
+/// The most one read takes in (one read of a flat-out publisher's stream).
+const READ_MAX: usize = 16 * 1024;
+/// Notifications written to the client per turn, so reading the client is never put off for long.
+const NOTIFICATIONS_PER_TURN: usize = 4096;
+/// A write buffer grown past this by a burst is given back afterwards.
+const WRITE_KEEP: usize = 64 * 1024;
+
+/// How a session ended.
+pub enum SessionEnd {
+    ClientClosed {
+        clean: bool,
+    },
+    /// The router ended the session (it refused or dropped the link).
+    BrokerClosed,
+    BrokerStopping,
+    /// A newer connection with the same client id asked this one to close.
+    TakenOver,
+    Refused(String),
+    ProtocolError {
+        from_client: bool,
+        reason: String,
+    },
+}
+
+/// What woke a session up.
+enum Turn {
+    Read(Result<std::io::Result<usize>, tokio::time::error::Elapsed>),
+    Router(Result<Option<Notification>, rumqttd::local::LinkError>),
+    Stopping,
+    TakenOver,
+}
+
+/// What the front door learns from a session besides how it ended.
+pub struct SessionOutcome {
+    pub end: SessionEnd,
+    /// The client sent DISCONNECT.
+    pub saw_disconnect: bool,
+}
+
+/// One client connection after its CONNECT was read and checked.
+pub struct Session<'a, R, W, P> {
+    pub client_rd: &'a mut R,
+    pub client_wr: &'a mut W,
+    pub protocol: P,
+    pub version: ProtocolVersion,
+    /// The CONNECT the router is to see (escaped client id, see client_id.rs) and anything the
+    /// client sent right behind it.
+    pub connect_bytes: Vec<u8>,
+    /// Checks and counts what the client sends; already fed `connect_bytes`.
+    pub counter: FrameCounter,
+    pub trace_in: Leg,
+    pub trace_out: Leg,
+    pub entry: &'a ClientEntry,
+    pub door: &'a FrontDoor,
+    pub hold: &'a mut Option<Hold>,
+}
+
+impl<R, W, P> Session<'_, R, W, P>
+where
+    R: AsyncRead + Unpin,
+    W: AsyncWrite + Unpin,
+    P: Protocol,
+{
+    /// Serves the session until it ends, and tells the router it ended.
+    pub async fn run(mut self) -> SessionOutcome {
+        let outcome = self.serve().await;
+        // A packet cut short by the end is recorded for what it was.
+        self.trace_in.finish();
+        self.trace_out.finish();
+        outcome
+    }
+
+    async fn serve(&mut self) -> SessionOutcome {
+        let mut inbox = BytesMut::from(self.connect_bytes.as_slice());
+        self.connect_bytes = Vec::new();
+        let connect = match self.protocol.read_mut(&mut inbox, MAX_CONNECT_LEN) {
+            Ok(Packet::Connect(connect, properties, will, will_properties, _login)) => {
+                (connect, properties, will, will_properties)
+            }
+            Ok(_) | Err(_) => {
+                return self.outcome(SessionEnd::ProtocolError {
+                    from_client: true,
+                    reason: "its CONNECT packet could not be read".to_owned(),
+                });
+            }
+        };
+        let (connect, properties, will, will_properties) = connect;
+        let session_expiry = properties
+            .as_ref()
+            .and_then(|p| p.session_expiry_interval)
+            .unwrap_or(0);
+        let will = Will::from_connect(will, will_properties, session_expiry);
+        let topic_alias_max = properties
+            .as_ref()
+            .and_then(|p| p.topic_alias_max)
+            .unwrap_or(0);
+        // A client without an id gets one, as rumqttd's listeners give it (client_id.rs refused an
+        // empty id with a persistent session already).
+        let (router_id, assigned) = if connect.client_id.is_empty() {
+            let id = format!("rumqtt-{:032x}", rand::random::<u128>());
+            (id.clone(), Some(id))
+        } else {
+            (connect.client_id.clone(), None)
+        };
+        let router = &self.door.router;
+        router.client_connects(&router_id, connect.clean_session);
+        router.wait_for_room().await;
+        // Like rumqttd's listeners, this waits (briefly) for the router's answer on this thread.
+        let built = router
+            .link(&router_id)
+            .clean_session(connect.clean_session)
+            .dynamic_filters(true)
+            .topic_alias_max(topic_alias_max)
+            .build();
+        let Ok((link_tx, mut link_rx, ack)) = built else {
+            return self.outcome(SessionEnd::Refused(
+                "the broker's router did not take the connection (it may be at its connection limit)"
+                    .to_owned(),
+            ));
+        };
+        let mut link = RouterSide {
+            tx: link_tx,
+            ended: false,
+        };
+        let mut outbox = BytesMut::new();
+        let mut packets: Option<Packet> = ack.into();
+        if let (Some(Packet::ConnAck(_, props)), Some(assigned)) = (&mut packets, assigned)
+            && self.version == ProtocolVersion::V5
+        {
+            let mut with_id = props.take().unwrap_or_default();
+            with_id.assigned_client_identifier = Some(assigned);
+            *props = Some(with_id);
+        }
+        let Some(connack) = packets else {
+            return self.outcome(SessionEnd::BrokerClosed);
+        };
+        let accepted = matches!(&connack, Packet::ConnAck(ack, _) if ack.code == ConnectReturnCode::Success);
+        if let Err(end) = self.write_packets(&mut outbox, [connack]).await {
+            link.end(None, &self.door.router).await;
+            return self.outcome(end);
+        }
+        if !accepted {
+            link.ended = true;
+            return self.outcome(SessionEnd::Refused(
+                "the broker refused the connection".to_owned(),
+            ));
+        }
+        self.accepted();
+
+        let keep_alive = Duration::from_secs(u64::from(connect.keep_alive)).mul_f32(1.5);
+        let mut saw_disconnect = false;
+        let mut stopping = self.door.stopping.clone();
+        let end = loop {
+            match self.decode(&mut inbox) {
+                Ok(batch) if batch.is_empty() => {}
+                Ok(mut batch) => {
+                    let disconnect = matches!(batch.last(), Some(Packet::Disconnect(..)));
+                    self.door.router.wait_for_room().await;
+                    if link.forward(&mut batch).await.is_err() {
+                        break SessionEnd::BrokerClosed;
+                    }
+                    if disconnect {
+                        saw_disconnect = true;
+                        link.ended = true;
+                        break SessionEnd::ClientClosed { clean: true };
+                    }
+                }
+                Err(reason) => {
+                    break SessionEnd::ProtocolError {
+                        from_client: true,
+                        reason,
+                    };
+                }
+            }
+            if inbox.capacity() > READ_MAX && inbox.is_empty() {
+                inbox = BytesMut::with_capacity(READ_START);
+            }
+            let turn = tokio::select! {
+                read = tokio::time::timeout(keep_alive, read_some(self.client_rd, &mut inbox)) => {
+                    Turn::Read(read)
+                }
+                notification = link_rx.next() => Turn::Router(notification),
+                _ = stopping.wait_for(|s| *s) => Turn::Stopping,
+                _ = client_handover::superseded(self.hold) => Turn::TakenOver,
+            };
+            match turn {
+                Turn::Read(Ok(Ok(0)) | Ok(Err(_))) => break SessionEnd::ClientClosed { clean: false },
+                Turn::Read(Err(_)) => {
+                    break SessionEnd::ProtocolError {
+                        from_client: true,
+                        reason: format!(
+                            "it sent nothing for 1.5 × its keep-alive ({} s)",
+                            connect.keep_alive
+                        ),
+                    };
+                }
+                Turn::Read(Ok(Ok(n))) => {
+                    let start = inbox.len().saturating_sub(n);
+                    if let Err(reason) = self.count_in(inbox.get(start..).unwrap_or_default()) {
+                        break SessionEnd::ProtocolError {
+                            from_client: true,
+                            reason,
+                        };
+                    }
+                }
+                Turn::Router(Ok(Some(first))) => {
+                    if let Err(end) = self.deliver(&mut outbox, &mut link_rx, first).await {
+                        break end;
+                    }
+                }
+                Turn::Router(Ok(None)) => {}
+                // The router dropped the link (another connection took the id there, or it found
+                // the client's packets at fault).
+                Turn::Router(Err(_)) => {
+                    link.ended = true;
+                    break SessionEnd::BrokerClosed;
+                }
+                Turn::Stopping => break SessionEnd::BrokerStopping,
+                Turn::TakenOver => break SessionEnd::TakenOver,
+            }
+        };
+        // The router hears of the end before the id is handed on to a newer connection.
+        let will_goes = !matches!(
+            end,
+            SessionEnd::BrokerStopping | SessionEnd::ClientClosed { clean: true }
+        );
+        if link.ended {
+            if will_goes
+                && let Some(will) = will
+                && matches!(end, SessionEnd::BrokerClosed)
+            {
+                self.door.router.publish_will_later(router_id, will);
+            }
+        } else {
+            match will.filter(|_| will_goes) {
+                Some(will) if will.delay.is_zero() => {
+                    link.end(Some(will), &self.door.router).await;
+                }
+                Some(will) => {
+                    link.end(None, &self.door.router).await;
+                    self.door.router.publish_will_later(router_id, will);
+                }
+                None => link.end(None, &self.door.router).await,
+            }
+        }
+        SessionOutcome {
+            end,
+            saw_disconnect,
+        }
+    }
+
+    fn outcome(&self, end: SessionEnd) -> SessionOutcome {
+        SessionOutcome {
+            end,
+            saw_disconnect: false,
+        }
+    }
+
+    /// The broker said yes: the client is listed and Activity hears of it.
+    fn accepted(&self) {
+        let entry = self.entry;
+        entry.accepted.store(true, Ordering::Relaxed);
+        self.door.registry.changed.notify_one();
+        self.door
+            .registry
+            .totals
+            .connections_accepted
+            .fetch_add(1, Ordering::Relaxed);
+        self.door.events.send(Event::ClientConnected {
+            peer: entry.peer,
+            client_id: entry.client_id.clone(),
+            version: entry.version,
+            transport: entry.transport,
+        });
+    }
+
+    /// Checks and counts bytes the client sent, and shows them to the trace.
+    fn count_in(&mut self, chunk: &[u8]) -> Result<(), String> {
+        let tally = match self.counter.feed(chunk) {
+            Ok(tally) => tally,
+            Err(err) => {
+                // The trace shows the refused packet for what it was before the connection ends.
+                self.trace_in.feed(chunk, false);
+                return Err(err.to_string());
+            }
+        };
+        self.trace_in.feed(chunk, self.counter.at_boundary());
+        self.entry
+            .messages_in
+            .fetch_add(tally.publishes, Ordering::Relaxed);
+        self.entry
+            .bytes_in
+            .fetch_add(chunk.len() as u64, Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// Every whole packet read so far, decoded.
+    fn decode(&mut self, inbox: &mut BytesMut) -> Result<Vec<Packet>, String> {
+        let mut batch = Vec::new();
+        loop {
+            match self.protocol.read_mut(inbox, MAX_PACKET_BYTES) {
+                Ok(packet) => {
+                    let disconnect = matches!(packet, Packet::Disconnect(..));
+                    batch.push(packet);
+                    if disconnect {
+                        return Ok(batch);
+                    }
+                }
+                Err(CodecError::InsufficientBytes(_)) => return Ok(batch),
+                Err(err) => return Err(err.to_string()),
+            }
+        }
+    }
+
+    /// Writes `first` and whatever else the router has ready for the client.
+    async fn deliver(
+        &mut self,
+        outbox: &mut BytesMut,
+        link_rx: &mut LinkRx,
+        first: Notification,
+    ) -> Result<(), SessionEnd> {
+        let mut unscheduled = false;
+        let mut packets = Vec::new();
+        let mut next = Some(first);
+        while let Some(notification) = next.take() {
+            match Option::<Packet>::from(notification) {
+                Some(packet) => packets.push(packet),
+                None => unscheduled = true,
+            }
+            if packets.len() >= NOTIFICATIONS_PER_TURN {
+                break;
+            }
+            // More already queued for this link comes along without waiting.
+            next = match ready_now(link_rx.next()) {
+                Some(Ok(Some(more))) => Some(more),
+                _ => None,
+            };
+        }
+        let router_closes = packets
+            .iter()
+            .any(|packet| matches!(packet, Packet::Disconnect(..)));
+        self.write_packets(outbox, packets).await?;
+        if unscheduled {
+            // The router paused the link after a full trip; it resumes once the client took it.
+            let _ = link_rx.wake().await;
+        }
+        if router_closes {
+            return Err(SessionEnd::BrokerClosed);
+        }
+        Ok(())
+    }
+
+    /// Encodes packets for the client and writes them, counting and tracing as they go.
+    async fn write_packets(
+        &mut self,
+        outbox: &mut BytesMut,
+        packets: impl IntoIterator<Item = Packet>,
+    ) -> Result<(), SessionEnd> {
+        let mut publishes = 0u64;
+        for packet in packets {
+            publishes += u64::from(matches!(packet, Packet::Publish(..)));
+            if let Err(err) = self.protocol.write(packet, outbox) {
+                return Err(SessionEnd::ProtocolError {
+                    from_client: false,
+                    reason: err.to_string(),
+                });
+            }
+        }
+        if outbox.is_empty() {
+            return Ok(());
+        }
+        self.trace_out.feed(outbox, true);
+        let written = tokio::time::timeout(STALLED_CLIENT, self.client_wr.write_all(outbox)).await;
+        if !matches!(written, Ok(Ok(()))) {
+            return Err(SessionEnd::ClientClosed { clean: false });
+        }
+        self.entry
+            .messages_out
+            .fetch_add(publishes, Ordering::Relaxed);
+        self.entry
+            .bytes_out
+            .fetch_add(outbox.len() as u64, Ordering::Relaxed);
+        outbox.clear();
+        if outbox.capacity() > WRITE_KEEP {
+            *outbox = BytesMut::new();
+        }
+        Ok(())
+    }
+}
+
+/// Reads what the client has sent into `inbox`, making room first (at most READ_MAX per read).
+async fn read_some<R: AsyncRead + Unpin>(client: &mut R, inbox: &mut BytesMut) -> std::io::Result<usize> {
+    if inbox.capacity() - inbox.len() < READ_START {
+        let want = (inbox.capacity() * 2).clamp(READ_START, READ_MAX);
+        inbox.reserve(want);
+    }
+    client.read_buf(inbox).await
+}
+
+/// The router's side of the session. It is told when the session ends (a DISCONNECT on the link,
+/// the client's will first when it goes now), however the session ends, so no session outlives
+/// its connection; a session dropped mid-way (the broker's runtime shutting down) is told too.
+struct RouterSide {
+    tx: LinkTx,
+    /// The router already ended the session, or heard the client's own DISCONNECT.
+    ended: bool,
+}
+
+impl RouterSide {
+    /// Hands decoded packets to the router.
+    async fn forward(&mut self, batch: &mut Vec<Packet>) -> Result<(), ()> {
+        let Some(last) = batch.pop() else {
+            return Ok(());
+        };
+        self.tx.buffer().extend(batch.drain(..));
+        // One notification for the whole batch.
+        self.tx.send(last).await.map(|_| ()).map_err(|_| ())
+    }
+
+    /// Ends the session on the router: the will (if it goes now), then DISCONNECT.
+    async fn end(&mut self, will: Option<Will>, router: &super::router_link::RouterAccess) {
+        if self.ended {
+            return;
+        }
+        self.ended = true;
+        router.wait_for_room().await;
+        if let Some(will) = will {
+            self.tx.buffer().push_back(will.packet());
+        }
+        let _ = self.tx.send(disconnect_packet()).await;
+    }
+}
+
+impl Drop for RouterSide {
+    fn drop(&mut self) {
+        if !self.ended {
+            let _ = ready_now(self.tx.send(disconnect_packet()));
+        }
+    }
+}
+
+pub fn disconnect_packet() -> Packet {
+    Packet::Disconnect(
+        Disconnect {
+            reason_code: DisconnectReasonCode::NormalDisconnection,
+        },
+        None,
+    )
+}
+
+/// Polls a future once: its output if it is ready now (rumqttd's link calls finish at once when
+/// their data is already there).
+fn ready_now<F: Future>(future: F) -> Option<F::Output> {
+    let mut future = std::pin::pin!(future);
+    match future.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
+        Poll::Ready(output) => Some(output),
+        Poll::Pending => None,
+    }
+}
