@@ -147,7 +147,6 @@ fn fixed_broker() -> Snapshot {
             websocket: None,
             settings,
             started: Instant::now(),
-            internal_v4: tcp,
             connection_cap: 1000,
         }),
         ..Snapshot::default()

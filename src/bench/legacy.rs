@@ -1,5 +1,5 @@
 //! `mqtt-playground bench` without a subcommand: throughput and connection-accept figures through the
-//! app's one port and, for comparison, straight into rumqttd's own listener. Prints figures; asserts nothing.
+//! app's one port. Prints figures; asserts nothing.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -64,11 +64,7 @@ pub fn run(args: &LegacyArgs) -> anyhow::Result<()> {
         "bench: {} publishers, QoS 1, {} B payloads, {} s windows, median of {}",
         args.publishers, args.payload, args.seconds, args.repeat
     );
-    let targets = [
-        ("through the app's port", info.tcp),
-        ("rumqttd's own listener", info.internal_v4),
-    ];
-    let mut medians = Vec::new();
+    let targets = [("through the app's port", info.tcp)];
     for (name, addr) in targets {
         let mut rates: Vec<f64> = (0..args.repeat)
             .map(|_| runtime.block_on(publish_flat_out(addr, args)))
@@ -78,15 +74,6 @@ pub fn run(args: &LegacyArgs) -> anyhow::Result<()> {
         println!(
             "  {name:<24} {median:>10.0} msg/s  (runs: {})",
             join(&rates)
-        );
-        medians.push(median);
-    }
-    if let [through, direct] = medians[..]
-        && direct > 0.0
-    {
-        println!(
-            "  the port layer costs {:.1}%",
-            (1.0 - through / direct) * 100.0
         );
     }
     for (name, addr) in targets {

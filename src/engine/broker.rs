@@ -1,26 +1,21 @@
-//! The embedded broker's lifecycle: one rumqttd router for the app's life, listeners on a runtime
-//! of their own that a stop shuts down, so every connection closes and every port is freed at once.
+//! The embedded broker's lifecycle: one rumqttd router for the app's life, and the ports (the front
+//! door) on a runtime of their own that a stop shuts down, so every connection closes and every port
+//! is freed at once.
 
-use std::future::Future;
 use std::io;
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::pin::Pin;
+use std::net::{IpAddr, SocketAddr};
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use rumqttd::RouterConfig;
 use rumqttd::local::LinkBuilder;
-use rumqttd::{ConnectionSettings, LinkType, RouterConfig, Server, ServerSettings};
 use tokio::runtime::Runtime;
 use tokio::sync::watch;
 
 use super::clients::ClientRegistry;
 use super::events::EventSink;
 use super::front_door::{self, FrontDoor};
-use super::internal_listener_check::{
-    ListenerOwner, ListenerWait, listener_owners, wait_for_answer, wait_for_own_listener,
-};
-use super::internal_listeners::{InternalListeners, LISTENERS_PER_VERSION};
-use super::internal_protocol::{SafeV4, SafeV5};
 use super::router_link::RouterAccess;
 use super::settings::BrokerSettings;
 
@@ -34,20 +29,8 @@ pub struct RunningInfo {
     pub websocket: Option<SocketAddr>,
     pub settings: BrokerSettings,
     pub started: Instant,
-    /// rumqttd's first MQTT 3.1.1 listener behind the front door (loopback); benchmarks compare against it.
-    pub internal_v4: SocketAddr,
     /// The most connections served at once (the setting, or sized from the open-files limit).
     pub connection_cap: usize,
-}
-
-type ListenerFuture = Pin<Box<dyn Future<Output = Result<(), String>> + Send>>;
-/// Starts one internal rumqttd listener on the shared router (the router's channel type is not public).
-type SpawnInternal = Arc<dyn Fn(ServerSettings, InternalProtocol) -> ListenerFuture + Send + Sync>;
-
-#[derive(Clone, Copy)]
-enum InternalProtocol {
-    V4,
-    V5,
 }
 
 struct RunningBroker {
@@ -84,15 +67,12 @@ impl Drop for ListenerRuntime {
 /// Owns the router and, while the broker runs, the runtime serving its listeners.
 #[derive(Default)]
 pub struct BrokerHost {
-    spawn_internal: Option<SpawnInternal>,
     router: Option<Arc<RouterAccess>>,
     running: Option<RunningBroker>,
 }
 
 /// How long a stop waits for connections to close themselves before they are cut.
 const STOP_GRACE: Duration = Duration::from_secs(2);
-/// How long an internal listener may take to come up.
-const INTERNAL_READY: Duration = Duration::from_secs(10);
 
 impl BrokerHost {
     pub fn running(&self) -> Option<&RunningInfo> {
@@ -134,19 +114,7 @@ impl BrokerHost {
             return Err(BrokerError::Internal("no runtime".to_owned()));
         };
 
-        let ready_by = Instant::now() + INTERNAL_READY;
-        // Several listeners per version: each accepts only about 1,000 connections a second
-        // (see internal_listeners.rs).
-        let (v4_listeners, v5_listeners) =
-            start_internal_set(&self.spawn_internal(), &handle, &settings, ready_by).await?;
-        let Some(router) = self.router.clone() else {
-            return Err(BrokerError::Internal("no router".to_owned()));
-        };
-        let internal = InternalListeners::new(v4_listeners, v5_listeners);
-        let Some(v4) = internal.first_v4() else {
-            return Err(BrokerError::Internal("no internal listener".to_owned()));
-        };
-
+        let router = self.router();
         let (stopping, stopping_rx) = watch::channel(false);
         let connection_cap = match settings.max_connections {
             Some(cap) => usize::try_from(cap.get())
@@ -186,7 +154,6 @@ impl BrokerHost {
             websocket: ws_addr,
             settings,
             started: Instant::now(),
-            internal_v4: v4,
             connection_cap,
         };
         self.running = Some(RunningBroker {
@@ -215,138 +182,19 @@ impl BrokerHost {
         true
     }
 
-    /// The router (made on first use, kept for the app's life) and a way to start listeners on it.
-    fn spawn_internal(&mut self) -> SpawnInternal {
-        if let Some(spawn) = &self.spawn_internal {
-            return spawn.clone();
-        }
-        let router_tx = rumqttd::Router::new(0, router_config()).spawn();
-        let link_tx = router_tx.clone();
-        let full_tx = router_tx.clone();
-        self.router = Some(Arc::new(RouterAccess::from_parts(
-            move |client_id| LinkBuilder::new(client_id, link_tx.clone()),
-            move || full_tx.is_full(),
-        )));
-        let spawn: SpawnInternal = Arc::new(move |server_settings, protocol| {
-            let router_tx = router_tx.clone();
-            Box::pin(async move {
-                let result = match protocol {
-                    InternalProtocol::V4 => {
-                        Server::new(server_settings, router_tx, SafeV4::default())
-                            .start(LinkType::Remote)
-                            .await
-                    }
-                    InternalProtocol::V5 => {
-                        Server::new(server_settings, router_tx, SafeV5::default())
-                            .start(LinkType::Remote)
-                            .await
-                    }
-                };
-                result.map_err(|e| e.to_string())
+    /// The router: made on first use and kept for the app's life (its thread never exits).
+    fn router(&mut self) -> Arc<RouterAccess> {
+        self.router
+            .get_or_insert_with(|| {
+                let router_tx = rumqttd::Router::new(0, router_config()).spawn();
+                let full_tx = router_tx.clone();
+                Arc::new(RouterAccess::from_parts(
+                    move |client_id| LinkBuilder::new(client_id, router_tx.clone()),
+                    move || full_tx.is_full(),
+                ))
             })
-        });
-        self.spawn_internal = Some(spawn.clone());
-        spawn
+            .clone()
     }
-}
-
-/// Starts every internal listener, v4 and v5: all spawned at once, then checked with one reading of
-/// the socket tables (a reading per listener took seconds on a machine with many sockets); one that
-/// turns out not to be this process's own is replaced one at a time.
-async fn start_internal_set(
-    spawn_internal: &SpawnInternal,
-    runtime: &tokio::runtime::Handle,
-    settings: &BrokerSettings,
-    ready_by: Instant,
-) -> Result<(Vec<SocketAddr>, Vec<SocketAddr>), BrokerError> {
-    let mut spawned = Vec::with_capacity(2 * LISTENERS_PER_VERSION);
-    for protocol in [InternalProtocol::V4, InternalProtocol::V5] {
-        for _ in 0..LISTENERS_PER_VERSION {
-            let addr = free_loopback_port().map_err(|e| BrokerError::Internal(e.to_string()))?;
-            let future = spawn_internal(
-                internal_settings(listener_name(protocol), addr, settings),
-                protocol,
-            );
-            spawned.push((protocol, addr, runtime.spawn(future)));
-        }
-    }
-    let mut answered = Vec::with_capacity(spawned.len());
-    let mut retry = Vec::new();
-    for (protocol, addr, mut task) in spawned {
-        match wait_for_answer(addr, &mut task, ready_by).await {
-            ListenerWait::Ready => answered.push((protocol, addr, task)),
-            ListenerWait::Failed(_) => retry.push(protocol),
-            ListenerWait::TimedOut => return Err(listener_timeout()),
-        }
-    }
-    let ports: Vec<u16> = answered.iter().map(|(_, addr, _)| addr.port()).collect();
-    let owners = listener_owners(&ports);
-    let (mut v4, mut v5) = (Vec::new(), Vec::new());
-    for ((protocol, addr, task), owner) in answered.into_iter().zip(owners) {
-        match owner {
-            ListenerOwner::ThisProcess | ListenerOwner::Unknown => match protocol {
-                InternalProtocol::V4 => v4.push(addr),
-                InternalProtocol::V5 => v5.push(addr),
-            },
-            ListenerOwner::AnotherProcess | ListenerOwner::Nobody => {
-                task.abort();
-                tracing::warn!(
-                    port = addr.port(),
-                    "an internal listener's port was taken by another program; trying another"
-                );
-                retry.push(protocol);
-            }
-        }
-    }
-    for protocol in retry {
-        let addr = start_internal(spawn_internal, runtime, protocol, settings, ready_by).await?;
-        match protocol {
-            InternalProtocol::V4 => v4.push(addr),
-            InternalProtocol::V5 => v5.push(addr),
-        }
-    }
-    Ok((v4, v5))
-}
-
-fn listener_name(protocol: InternalProtocol) -> &'static str {
-    match protocol {
-        InternalProtocol::V4 => "internal-v4",
-        InternalProtocol::V5 => "internal-v5",
-    }
-}
-
-fn listener_timeout() -> BrokerError {
-    BrokerError::Internal(format!(
-        "its loopback listener did not come up within {INTERNAL_READY:?}; security software may be blocking connections to 127.0.0.1"
-    ))
-}
-
-/// Starts one internal rumqttd listener on a free loopback port and waits until it accepts.
-async fn start_internal(
-    spawn_internal: &SpawnInternal,
-    runtime: &tokio::runtime::Handle,
-    protocol: InternalProtocol,
-    settings: &BrokerSettings,
-    ready_by: Instant,
-) -> Result<SocketAddr, BrokerError> {
-    // rumqttd binds inside `Server::start` and cannot report a port the OS chose, so a free
-    // port is found first; another program grabbing it in between is detected (on Linux) and
-    // retried.
-    let mut last_error = String::new();
-    for _attempt in 0..5 {
-        let addr = free_loopback_port().map_err(|e| BrokerError::Internal(e.to_string()))?;
-        let future = spawn_internal(
-            internal_settings(listener_name(protocol), addr, settings),
-            protocol,
-        );
-        let mut task = runtime.spawn(future);
-        match wait_for_own_listener(addr, &mut task, ready_by).await {
-            ListenerWait::Ready => return Ok(addr),
-            ListenerWait::Failed(error) => last_error = error,
-            ListenerWait::TimedOut => return Err(listener_timeout()),
-        }
-    }
-    Err(BrokerError::Internal(last_error))
 }
 
 /// Router limits; rumqttd's defaults are all zeros, so every field is set.
@@ -370,38 +218,8 @@ fn router_config() -> RouterConfig {
     }
 }
 
-/// The largest packet the broker takes (rumqttd's `max_payload_size`); the WebSocket port's cap too.
+/// The largest packet the broker takes from a client; the WebSocket port's cap too.
 pub const MAX_PACKET_BYTES: usize = 16 * 1024 * 1024;
-
-fn internal_settings(name: &str, listen: SocketAddr, settings: &BrokerSettings) -> ServerSettings {
-    ServerSettings {
-        name: name.to_owned(),
-        listen,
-        tls: None,
-        // rumqttd sleeps this long after every accept; 0 lets classroom-sized bursts in at once.
-        next_connection_delay_ms: 0,
-        connections: ConnectionSettings {
-            connection_timeout_ms: 10_000,
-            max_payload_size: MAX_PACKET_BYTES,
-            max_inflight_count: 100,
-            // The front door checks credentials and answers with a proper CONNACK; rumqttd checks
-            // them again so its loopback ports are no way around them.
-            auth: settings.credentials.as_ref().map(|c| {
-                std::iter::once(c)
-                    .chain(settings.learner_accounts.iter())
-                    .map(|a| (a.username.clone(), a.password.clone()))
-                    .collect()
-            }),
-            external_auth: None,
-            // Without this a publish to a topic nobody subscribes to disconnects the publisher.
-            dynamic_filters: true,
-        },
-    }
-}
-
-fn free_loopback_port() -> io::Result<SocketAddr> {
-    std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?.local_addr()
-}
 
 fn bind_public(
     ip: IpAddr,

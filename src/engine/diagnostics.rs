@@ -191,7 +191,6 @@ mod tests {
                 websocket: Some("127.0.0.1:9001".parse().unwrap()),
                 settings,
                 started: std::time::Instant::now(),
-                internal_v4: "127.0.0.1:40000".parse().unwrap(),
                 connection_cap: 256,
             }),
             ..Snapshot::default()

@@ -151,13 +151,12 @@ impl RouterAccess {
     /// Publishes a will through a link of its own, which ends right after.
     pub async fn publish_will_now(&self, will: Will) {
         // `%%` never occurs in a client's router id (client_id.rs escapes `%` as `%25`).
-        let id = format!(
-            "%%will-{}",
-            self.will_links.fetch_add(1, Ordering::Relaxed)
-        );
+        let id = format!("%%will-{}", self.will_links.fetch_add(1, Ordering::Relaxed));
         self.wait_for_room().await;
         let Ok((mut tx, _rx, _ack)) = self.link(&id).clean_session(true).build() else {
-            tracing::warn!("a last will could not be published: the broker's router refused its link");
+            tracing::warn!(
+                "a last will could not be published: the broker's router refused its link"
+            );
             return;
         };
         tx.buffer().push_back(will.packet());

@@ -60,7 +60,8 @@ pub enum SessionEnd {
 /// What woke a session up.
 enum Turn {
     Read(Result<std::io::Result<usize>, tokio::time::error::Elapsed>),
-    Router(Result<Option<Notification>, rumqttd::local::LinkError>),
+    /// Boxed: a notification is over 800 bytes, and the enum is part of every session's task.
+    Router(Box<Result<Option<Notification>, rumqttd::local::LinkError>>),
     Stopping,
     TakenOver,
 }
@@ -169,7 +170,8 @@ where
         let Some(connack) = packets else {
             return self.outcome(SessionEnd::BrokerClosed);
         };
-        let accepted = matches!(&connack, Packet::ConnAck(ack, _) if ack.code == ConnectReturnCode::Success);
+        let accepted =
+            matches!(&connack, Packet::ConnAck(ack, _) if ack.code == ConnectReturnCode::Success);
         if let Err(end) = self.write_packets(&mut outbox, [connack]).await {
             link.end(None, &self.door.router).await;
             return self.outcome(end);
@@ -214,12 +216,28 @@ where
                 read = tokio::time::timeout(keep_alive, read_some(self.client_rd, &mut inbox)) => {
                     Turn::Read(read)
                 }
-                notification = link_rx.next() => Turn::Router(notification),
+                notification = link_rx.next() => Turn::Router(Box::new(notification)),
                 _ = stopping.wait_for(|s| *s) => Turn::Stopping,
                 _ = client_handover::superseded(self.hold) => Turn::TakenOver,
             };
             match turn {
-                Turn::Read(Ok(Ok(0)) | Ok(Err(_))) => break SessionEnd::ClientClosed { clean: false },
+                Turn::Router(notification) => match *notification {
+                    Ok(Some(first)) => {
+                        if let Err(end) = self.deliver(&mut outbox, &mut link_rx, first).await {
+                            break end;
+                        }
+                    }
+                    Ok(None) => {}
+                    // The router dropped the link (another connection took the id there, or it
+                    // found the client's packets at fault).
+                    Err(_) => {
+                        link.ended = true;
+                        break SessionEnd::BrokerClosed;
+                    }
+                },
+                Turn::Read(Ok(Ok(0)) | Ok(Err(_))) => {
+                    break SessionEnd::ClientClosed { clean: false };
+                }
                 Turn::Read(Err(_)) => {
                     break SessionEnd::ProtocolError {
                         from_client: true,
@@ -237,18 +255,6 @@ where
                             reason,
                         };
                     }
-                }
-                Turn::Router(Ok(Some(first))) => {
-                    if let Err(end) = self.deliver(&mut outbox, &mut link_rx, first).await {
-                        break end;
-                    }
-                }
-                Turn::Router(Ok(None)) => {}
-                // The router dropped the link (another connection took the id there, or it found
-                // the client's packets at fault).
-                Turn::Router(Err(_)) => {
-                    link.ended = true;
-                    break SessionEnd::BrokerClosed;
                 }
                 Turn::Stopping => break SessionEnd::BrokerStopping,
                 Turn::TakenOver => break SessionEnd::TakenOver,
@@ -424,7 +430,10 @@ where
 }
 
 /// Reads what the client has sent into `inbox`, making room first (at most READ_MAX per read).
-async fn read_some<R: AsyncRead + Unpin>(client: &mut R, inbox: &mut BytesMut) -> std::io::Result<usize> {
+async fn read_some<R: AsyncRead + Unpin>(
+    client: &mut R,
+    inbox: &mut BytesMut,
+) -> std::io::Result<usize> {
     if inbox.capacity() - inbox.len() < READ_START {
         let want = (inbox.capacity() * 2).clamp(READ_START, READ_MAX);
         inbox.reserve(want);
@@ -487,7 +496,10 @@ pub fn disconnect_packet() -> Packet {
 /// their data is already there).
 fn ready_now<F: Future>(future: F) -> Option<F::Output> {
     let mut future = std::pin::pin!(future);
-    match future.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
+    match future
+        .as_mut()
+        .poll(&mut Context::from_waker(Waker::noop()))
+    {
         Poll::Ready(output) => Some(output),
         Poll::Pending => None,
     }

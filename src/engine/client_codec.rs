@@ -1,8 +1,7 @@
-//! rumqttd's MQTT codecs wrapped so no client input reaches their panics on the internal listeners.
+//! rumqttd's MQTT codecs wrapped for the sessions the front door serves (session.rs), so no client
+//! input reaches their panics and nothing that would crash the router reaches it.
 //!
-//! A panic in a rumqttd connection task is worse than a dropped connection: the task leaves its
-//! last-will sender behind, and the next CONNECT with the same client id panics while holding a
-//! lock, which shuts that listener for everyone (see client_id.rs). Two panics are reachable:
+//! A panic in a session's task would end that client's connection without a word. Two are reachable:
 //! - `V4::write` hits `unreachable!` for any packet carrying MQTT 5 properties. A v5 client's
 //!   PUBLISH with a user property (or a will with properties) reaches every 3.1.1 subscriber of
 //!   the topic that way. MQTT 3.1.1 has no properties, so they are dropped for those clients.
@@ -83,7 +82,7 @@ fn filter_is_valid(filter: &str) -> bool {
     !filter.contains('\0') && rumqttd::protocol::valid_filter(filter)
 }
 
-/// MQTT 3.1.1 for the internal listener: packets from MQTT 5 clients lose their properties.
+/// MQTT 3.1.1: packets from MQTT 5 clients lose their properties.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct SafeV4 {
     persistent_session: bool,
@@ -101,7 +100,7 @@ impl Protocol for SafeV4 {
     }
 }
 
-/// MQTT 5 for the internal listener.
+/// MQTT 5.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct SafeV5 {
     persistent_session: bool,

@@ -1,0 +1,208 @@
+//! Sessions served straight on the router (session.rs): persistent sessions, client-id takeover and
+//! last wills, immediate and delayed, for many clients at once.
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use rumqttc::v5::mqttbytes::QoS as QoS5;
+use rumqttc::v5::mqttbytes::v5::{LastWill as LastWill5, LastWillProperties};
+use rumqttc::{LastWill, MqttOptions, QoS};
+
+/// Clients per test.
+const CLIENTS: usize = 12;
+
+fn ids(prefix: &str) -> Vec<String> {
+    (0..CLIENTS).map(|i| format!("{prefix}-{i}")).collect()
+}
+
+#[test]
+fn persistent_sessions_are_found_again() {
+    let (_engine, info) = running_broker();
+    let persistent = |o: &mut MqttOptions| {
+        o.set_clean_session(false);
+    };
+    let ids = ids("pupil");
+    for id in &ids {
+        let (sub, mut conn) = v4_client(info.tcp, id, persistent);
+        sub.subscribe(format!("homework/{id}"), QoS::AtLeastOnce)
+            .unwrap();
+        wait_v4_suback(&mut conn);
+        sub.disconnect().unwrap();
+        pump_v4(&mut conn, Duration::from_millis(50));
+    }
+    let (publisher, mut pub_conn) = v4_client(info.tcp, "teacher", |_| {});
+    for id in &ids {
+        publisher
+            .publish(
+                format!("homework/{id}"),
+                QoS::AtLeastOnce,
+                false,
+                id.clone(),
+            )
+            .unwrap();
+    }
+    pump_v4(&mut pub_conn, Duration::from_millis(500));
+    for id in &ids {
+        let (_again, mut conn) = v4_client(info.tcp, id, persistent);
+        let got = receive_v4(&mut conn, 1);
+        assert_eq!(
+            got.first().map(|r| r.payload.as_slice()),
+            Some(id.as_bytes()),
+            "{id}'s queued message reached its reconnected session"
+        );
+    }
+}
+
+#[test]
+fn a_second_connection_takes_over() {
+    let (_engine, info) = running_broker();
+    for id in ids("desk") {
+        let (_first, mut first_conn) = v4_client(info.tcp, &id, |_| {});
+        let (second, mut second_conn) = v4_client(info.tcp, &id, |_| {});
+        let deadline = std::time::Instant::now() + PATIENCE;
+        let mut dropped = false;
+        while !dropped && std::time::Instant::now() < deadline {
+            dropped = matches!(
+                first_conn.recv_timeout(Duration::from_millis(100)),
+                Ok(Err(_))
+            );
+        }
+        assert!(dropped, "the older connection of {id} is disconnected");
+        second.subscribe("still/here", QoS::AtMostOnce).unwrap();
+        wait_v4_suback(&mut second_conn);
+    }
+}
+
+#[test]
+fn every_lost_client_has_its_will_delivered() {
+    let (engine, info) = running_broker();
+    let (watcher, mut watcher_conn) = v4_client(info.tcp, "will-watcher", |_| {});
+    watcher.subscribe("wills/#", QoS::AtLeastOnce).unwrap();
+    wait_v4_suback(&mut watcher_conn);
+    let ids = ids("laptop");
+    let mut doomed = Vec::new();
+    for id in &ids {
+        let (client, conn) = v4_client(info.tcp, id, |o| {
+            o.set_last_will(LastWill::new(
+                format!("wills/{id}"),
+                "offline",
+                QoS::AtLeastOnce,
+                false,
+            ));
+        });
+        doomed.push((client, conn));
+    }
+    wait_for_snapshot(&engine, "every laptop listed", |s| {
+        ids.iter()
+            .all(|id| s.clients.iter().any(|c| &c.client_id == id))
+    });
+    drop(doomed);
+    let mut got: Vec<String> = receive_v4(&mut watcher_conn, ids.len())
+        .into_iter()
+        .map(|r| r.topic)
+        .collect();
+    got.sort();
+    let mut wanted: Vec<String> = ids.iter().map(|id| format!("wills/{id}")).collect();
+    wanted.sort();
+    assert_eq!(got, wanted, "one will per killed client");
+}
+
+#[test]
+fn clients_without_an_id_and_v5_clients_share_the_router() {
+    let (_engine, info) = running_broker();
+    let (sub, mut sub_conn) = v5::client(info.tcp, "v5-listener", |_| {});
+    sub.subscribe("anon/#", rumqttc::v5::mqttbytes::QoS::AtLeastOnce)
+        .unwrap();
+    v5::wait_suback(&mut sub_conn);
+    for i in 0..CLIENTS {
+        let (client, mut conn) = v4_client(info.tcp, "", |_| {});
+        client
+            .publish(format!("anon/{i}"), QoS::AtLeastOnce, false, "hi")
+            .unwrap();
+        pump_v4(&mut conn, Duration::from_millis(100));
+    }
+    let got = v5::receive(&mut sub_conn, CLIENTS);
+    assert_eq!(got.len(), CLIENTS);
+}
+
+/// A v5 client whose will waits `delay_secs` after the connection is lost (its session lasts as long).
+fn delayed_will_client(
+    info: &mqtt_playground::engine::RunningInfo,
+    id: &str,
+    clean_start: bool,
+) -> (rumqttc::v5::Client, rumqttc::v5::Connection) {
+    v5::client(info.tcp, id, |o| {
+        o.set_clean_start(clean_start);
+        o.set_session_expiry_interval(Some(600));
+        o.set_last_will(LastWill5::new(
+            format!("wills/{id}"),
+            "offline",
+            QoS5::AtLeastOnce,
+            false,
+            Some(LastWillProperties {
+                delay_interval: Some(600),
+                payload_format_indicator: None,
+                message_expiry_interval: None,
+                content_type: None,
+                response_topic: None,
+                correlation_data: None,
+                user_properties: vec![],
+            }),
+        ));
+    })
+}
+
+#[test]
+fn a_delayed_will_is_dropped_when_its_session_resumes() {
+    let (_engine, info) = running_broker();
+    let (watcher, mut watcher_conn) = v4_client(info.tcp, "delay-watcher", |_| {});
+    watcher.subscribe("wills/#", QoS::AtLeastOnce).unwrap();
+    wait_v4_suback(&mut watcher_conn);
+    let lost = delayed_will_client(&info, "resumer", true);
+    drop(lost);
+    // The same id comes back for its session within the delay: the will never goes.
+    let (back, mut back_conn) = delayed_will_client(&info, "resumer", false);
+    back.publish("wills/marker", QoS5::AtLeastOnce, false, "after")
+        .unwrap();
+    v5::pump(&mut back_conn, Duration::from_millis(300));
+    let got = receive_v4(&mut watcher_conn, 1);
+    assert_eq!(
+        got.first().map(|r| r.topic.as_str()),
+        Some("wills/marker"),
+        "the will waits out its delay and is dropped when the session resumes: {got:?}"
+    );
+    // Cleanly gone: no will either.
+    back.disconnect().unwrap();
+    v5::pump(&mut back_conn, Duration::from_millis(200));
+    let (control, mut control_conn) = v4_client(info.tcp, "delay-control", |_| {});
+    control
+        .publish("wills/second-marker", QoS::AtLeastOnce, false, "x")
+        .unwrap();
+    pump_v4(&mut control_conn, Duration::from_millis(200));
+    let got = receive_v4(&mut watcher_conn, 1);
+    assert_eq!(
+        got.first().map(|r| r.topic.as_str()),
+        Some("wills/second-marker")
+    );
+}
+
+#[test]
+fn a_delayed_will_goes_at_once_when_its_id_starts_a_clean_session() {
+    let (_engine, info) = running_broker();
+    let (watcher, mut watcher_conn) = v4_client(info.tcp, "clean-watcher", |_| {});
+    watcher.subscribe("wills/#", QoS::AtLeastOnce).unwrap();
+    wait_v4_suback(&mut watcher_conn);
+    let lost = delayed_will_client(&info, "restarter", true);
+    drop(lost);
+    // A clean start ends the old session, and with it the wait for its will.
+    let (_again, mut again_conn) = delayed_will_client(&info, "restarter", true);
+    v5::pump(&mut again_conn, Duration::from_millis(100));
+    let got = receive_v4(&mut watcher_conn, 1);
+    assert_eq!(
+        got.first()
+            .map(|r| (r.topic.as_str(), r.payload.as_slice())),
+        Some(("wills/restarter", &b"offline"[..]))
+    );
+}
