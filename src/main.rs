@@ -20,7 +20,7 @@ fn main() -> ExitCode {
     }
     let _logging = mqtt_playground::logging::init(mqtt_playground::logging::log_dir());
     // At start, for the window and `serve` alike: a desktop's soft limit of 1,024 open files fits
-    // only ~190 devices; the hard limit is usually far higher.
+    // only ~380 devices; the hard limit is usually far higher.
     mqtt_playground::engine::limits::raise_open_files_limit();
     let result = match &cli.command {
         Some(Subcommands::Serve(args)) => cli::serve(args),

@@ -133,7 +133,7 @@ fn a_group_that_cannot_fit_in_the_limit_is_refused_and_nothing_starts() {
         .expect("100 devices fit");
     let more = engine
         .call(
-            Command::Fleet(FleetCommand::AddGroup(devices("more", 100))),
+            Command::Fleet(FleetCommand::AddGroup(devices("more", 300))),
             PATIENCE,
         )
         .unwrap();
@@ -149,7 +149,7 @@ fn a_group_that_cannot_fit_in_the_limit_is_refused_and_nothing_starts() {
     let refused = engine
         .call(Command::Fleet(FleetCommand::Start(Some(more_id))), PATIENCE)
         .unwrap()
-        .expect_err("100 more do not fit next to the 100 running");
+        .expect_err("300 more do not fit next to the 100 running");
     assert!(refused.contains("already running"), "{refused}");
 }
 

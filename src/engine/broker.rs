@@ -209,9 +209,14 @@ fn router_config() -> RouterConfig {
         // are slowed instead, through the router's bounded channel (BENCHMARKS.md, goal 2). A
         // subscriber that stops reading costs no more: its queue refers to the log's messages.
         max_outgoing_packet_count: 4000,
-        // Bounds memory per subscription filter at about 3 × 8 MB.
-        max_segment_size: 8 * 1024 * 1024,
-        max_segment_count: 3,
+        // Each subscription filter's log: 16 × 2 MB of messages (about 300 B of memory per 64 B
+        // message). rumqttd drops its oldest segment when the log is full, so the log always holds
+        // 30–32 MB; with 3 × 8 MB it held 16–24 MB. A QoS 0 subscriber that lags further behind than
+        // the log reaches loses messages: with the window open and 10 publishers flat out, 3 × 8 MB
+        // lost 0.5–3.8% in 3 of 8 runs, 16 × 2 MB none in 4, for about 55 MiB more at the peak
+        // (BENCHMARKS.md, goal 2).
+        max_segment_size: 2 * 1024 * 1024,
+        max_segment_count: 16,
         custom_segment: None,
         initialized_filters: None,
         shared_subscriptions_strategy: Default::default(),

@@ -522,7 +522,9 @@ async fn handle_client<R, W>(
             "the broker closed the connection without accepting it (see Known limits in the README)"
                 .to_owned(),
         )),
-        SessionEnd::TakenOver if was_accepted => door.events.send(disconnected(false)),
+        SessionEnd::TakenOver | SessionEnd::KeepAliveExpired if was_accepted => {
+            door.events.send(disconnected(false))
+        }
         SessionEnd::ProtocolError {
             from_client,
             reason,
@@ -540,7 +542,10 @@ async fn handle_client<R, W>(
                 door.events.send(disconnected(false));
             }
         }
-        SessionEnd::BrokerStopping | SessionEnd::ClientClosed { .. } | SessionEnd::TakenOver => {}
+        SessionEnd::BrokerStopping
+        | SessionEnd::ClientClosed { .. }
+        | SessionEnd::TakenOver
+        | SessionEnd::KeepAliveExpired => {}
     }
     drop(hold);
     drop(registration);
@@ -550,7 +555,9 @@ async fn handle_client<R, W>(
 fn trace_end(ending: &SessionEnd, saw_disconnect: bool) -> ConnectionEnd {
     match ending {
         SessionEnd::ClientClosed { clean: true } => ConnectionEnd::Clean,
-        SessionEnd::ClientClosed { clean: false } => ConnectionEnd::Lost,
+        SessionEnd::ClientClosed { clean: false } | SessionEnd::KeepAliveExpired => {
+            ConnectionEnd::Lost
+        }
         SessionEnd::BrokerClosed if saw_disconnect => ConnectionEnd::Clean,
         SessionEnd::BrokerClosed => ConnectionEnd::ClosedByBroker,
         SessionEnd::BrokerStopping => ConnectionEnd::BrokerStopping,

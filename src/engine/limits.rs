@@ -14,10 +14,10 @@
 /// file, listeners, the app's own subscriber. Measured: the headless app with nothing connected
 /// uses about 30; the window about 100; 256 leaves room for both.
 pub const RESERVED_FOR_APP: u64 = 256;
-/// An external client: the front door's socket to it, the front door's socket to rumqttd, rumqttd's end.
-pub const PER_EXTERNAL_CLIENT: u64 = 3;
+/// An external client: the front door's socket to it (its session is served on the router in-process).
+pub const PER_EXTERNAL_CLIENT: u64 = 1;
 /// A simulated device on the embedded broker: its own socket plus what an external client costs.
-pub const PER_EMBEDDED_DEVICE: u64 = 4;
+pub const PER_EMBEDDED_DEVICE: u64 = 2;
 /// A simulated device connecting to an external broker: only its own socket.
 pub const PER_EXTERNAL_DEVICE: u64 = 1;
 /// The most connections the front door lets in at once, whatever the user asks for.
@@ -294,33 +294,33 @@ mod tests {
     #[test]
     fn a_desktop_limit_fits_a_few_hundred_connections() {
         let c = desktop();
-        assert_eq!(c.external_clients, (1024 - RESERVED_FOR_APP) / 3);
-        assert_eq!(c.embedded_devices, (1024 - RESERVED_FOR_APP) / 4);
-        assert_eq!(c.default_connection_cap(), 256);
+        assert_eq!(c.external_clients, 1024 - RESERVED_FOR_APP);
+        assert_eq!(c.embedded_devices, (1024 - RESERVED_FOR_APP) / 2);
+        assert_eq!(c.default_connection_cap(), 768);
         let no_limit = Capacity::from_limit(None);
         assert_eq!(no_limit.default_connection_cap(), MAX_CONNECTION_CAP);
     }
 
     #[test]
-    fn a_thousand_devices_do_not_fit_in_1024_and_the_message_says_what_to_do() {
+    fn two_thousand_devices_do_not_fit_in_1024_and_the_message_says_what_to_do() {
         let err = desktop()
             .check(&Demand {
-                embedded_devices: 1000,
+                embedded_devices: 2000,
                 ..Demand::default()
             })
             .unwrap_err()
             .to_string();
         assert!(
-            err.contains("1,000 devices need about 4,256 open files"),
+            err.contains("2,000 devices need about 4,256 open files"),
             "{err}"
         );
         assert!(err.contains("allows MQTT Playground 1,024"), "{err}");
         assert!(err.contains("ulimit -n 8192"), "{err}");
-        assert!(err.contains("at most 192 devices"), "{err}");
+        assert!(err.contains("at most 384 devices"), "{err}");
         assert!(
             desktop()
                 .check(&Demand {
-                    embedded_devices: 192,
+                    embedded_devices: 384,
                     ..Demand::default()
                 })
                 .is_ok()
@@ -331,7 +331,7 @@ mod tests {
     fn running_devices_and_other_clients_count_too() {
         let err = desktop()
             .check(&Demand {
-                embedded_devices: 200,
+                embedded_devices: 400,
                 running: 100,
                 external_clients: 50,
                 ..Demand::default()
@@ -339,8 +339,8 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("counting the 100 already running"), "{err}");
-        // (1024 - 256 - 50 × 3) / 4 = 154 in all, 100 of them running.
-        assert!(err.contains("at most 54 more"), "{err}");
+        // (1024 - 256 - 50 × 1) / 2 = 359 in all, 100 of them running.
+        assert!(err.contains("at most 259 more"), "{err}");
     }
 
     #[test]

@@ -48,6 +48,8 @@ pub enum SessionEnd {
     /// The router ended the session (it refused or dropped the link).
     BrokerClosed,
     BrokerStopping,
+    /// The client sent nothing for 1.5 × its keep-alive: lost, as MQTT says.
+    KeepAliveExpired,
     /// A newer connection with the same client id asked this one to close.
     TakenOver,
     Refused(String),
@@ -59,7 +61,9 @@ pub enum SessionEnd {
 
 /// What woke a session up.
 enum Turn {
-    Read(Result<std::io::Result<usize>, tokio::time::error::Elapsed>),
+    Read(std::io::Result<usize>),
+    /// Nothing from the client for 1.5 × its keep-alive.
+    Silent,
     /// Boxed: a notification is over 800 bytes, and the enum is part of every session's task.
     Router(Box<Result<Option<Notification>, rumqttd::local::LinkError>>),
     Stopping,
@@ -172,10 +176,7 @@ where
         };
         let accepted =
             matches!(&connack, Packet::ConnAck(ack, _) if ack.code == ConnectReturnCode::Success);
-        if let Err(end) = self.write_packets(&mut outbox, [connack]).await {
-            link.end(None, &self.door.router).await;
-            return self.outcome(end);
-        }
+        let connack_written = self.write_packets(&mut outbox, [connack]).await;
         if !accepted {
             link.ended = true;
             return self.outcome(SessionEnd::Refused(
@@ -184,80 +185,80 @@ where
         }
         self.accepted();
 
+        // MQTT: a client silent for 1.5 × its keep-alive is treated as lost.
         let keep_alive = Duration::from_secs(u64::from(connect.keep_alive)).mul_f32(1.5);
+        let silence = tokio::time::sleep(keep_alive);
+        tokio::pin!(silence);
         let mut saw_disconnect = false;
         let mut stopping = self.door.stopping.clone();
-        let end = loop {
-            match self.decode(&mut inbox) {
-                Ok(batch) if batch.is_empty() => {}
-                Ok(mut batch) => {
-                    let disconnect = matches!(batch.last(), Some(Packet::Disconnect(..)));
-                    self.door.router.wait_for_room().await;
-                    if link.forward(&mut batch).await.is_err() {
-                        break SessionEnd::BrokerClosed;
-                    }
-                    if disconnect {
-                        saw_disconnect = true;
-                        link.ended = true;
-                        break SessionEnd::ClientClosed { clean: true };
-                    }
-                }
-                Err(reason) => {
-                    break SessionEnd::ProtocolError {
-                        from_client: true,
-                        reason,
-                    };
-                }
-            }
-            if inbox.capacity() > READ_MAX && inbox.is_empty() {
-                inbox = BytesMut::with_capacity(READ_START);
-            }
-            let turn = tokio::select! {
-                read = tokio::time::timeout(keep_alive, read_some(self.client_rd, &mut inbox)) => {
-                    Turn::Read(read)
-                }
-                notification = link_rx.next() => Turn::Router(Box::new(notification)),
-                _ = stopping.wait_for(|s| *s) => Turn::Stopping,
-                _ = client_handover::superseded(self.hold) => Turn::TakenOver,
-            };
-            match turn {
-                Turn::Router(notification) => match *notification {
-                    Ok(Some(first)) => {
-                        if let Err(end) = self.deliver(&mut outbox, &mut link_rx, first).await {
-                            break end;
+        let end = if let Err(end) = connack_written {
+            end
+        } else {
+            loop {
+                match self.decode(&mut inbox) {
+                    Ok(batch) if batch.is_empty() => {}
+                    Ok(mut batch) => {
+                        let disconnect = matches!(batch.last(), Some(Packet::Disconnect(..)));
+                        self.door.router.wait_for_room().await;
+                        if link.forward(&mut batch).await.is_err() {
+                            link.ended = true;
+                            break SessionEnd::BrokerClosed;
+                        }
+                        if disconnect {
+                            saw_disconnect = true;
+                            link.ended = true;
+                            break SessionEnd::ClientClosed { clean: true };
                         }
                     }
-                    Ok(None) => {}
-                    // The router dropped the link (another connection took the id there, or it
-                    // found the client's packets at fault).
-                    Err(_) => {
-                        link.ended = true;
-                        break SessionEnd::BrokerClosed;
-                    }
-                },
-                Turn::Read(Ok(Ok(0)) | Ok(Err(_))) => {
-                    break SessionEnd::ClientClosed { clean: false };
-                }
-                Turn::Read(Err(_)) => {
-                    break SessionEnd::ProtocolError {
-                        from_client: true,
-                        reason: format!(
-                            "it sent nothing for 1.5 × its keep-alive ({} s)",
-                            connect.keep_alive
-                        ),
-                    };
-                }
-                Turn::Read(Ok(Ok(n))) => {
-                    let start = inbox.len().saturating_sub(n);
-                    if let Err(reason) = self.count_in(inbox.get(start..).unwrap_or_default()) {
+                    Err(reason) => {
                         break SessionEnd::ProtocolError {
                             from_client: true,
                             reason,
                         };
                     }
                 }
-                Turn::Stopping => break SessionEnd::BrokerStopping,
-                Turn::TakenOver => break SessionEnd::TakenOver,
+                if inbox.capacity() > READ_MAX && inbox.is_empty() {
+                    inbox = BytesMut::with_capacity(READ_START);
+                }
+                let turn = tokio::select! {
+                    read = read_some(self.client_rd, &mut inbox) => Turn::Read(read),
+                    _ = &mut silence => Turn::Silent,
+                    notification = link_rx.next() => Turn::Router(Box::new(notification)),
+                    _ = stopping.wait_for(|s| *s) => Turn::Stopping,
+                    _ = client_handover::superseded(self.hold) => Turn::TakenOver,
+                };
+                match turn {
+                    Turn::Router(notification) => match *notification {
+                        Ok(Some(first)) => {
+                            if let Err(end) = self.deliver(&mut outbox, &mut link_rx, first).await {
+                                break end;
+                            }
+                        }
+                        Ok(None) => {}
+                        // The router dropped the link (another connection took the id there, or it
+                        // found the client's packets at fault).
+                        Err(_) => {
+                            link.ended = true;
+                            break SessionEnd::BrokerClosed;
+                        }
+                    },
+                    Turn::Read(Ok(0) | Err(_)) => break SessionEnd::ClientClosed { clean: false },
+                    Turn::Silent => break SessionEnd::KeepAliveExpired,
+                    Turn::Read(Ok(n)) => {
+                        silence
+                            .as_mut()
+                            .reset(tokio::time::Instant::now() + keep_alive);
+                        let start = inbox.len().saturating_sub(n);
+                        if let Err(reason) = self.count_in(inbox.get(start..).unwrap_or_default()) {
+                            break SessionEnd::ProtocolError {
+                                from_client: true,
+                                reason,
+                            };
+                        }
+                    }
+                    Turn::Stopping => break SessionEnd::BrokerStopping,
+                    Turn::TakenOver => break SessionEnd::TakenOver,
+                }
             }
         };
         // The router hears of the end before the id is handed on to a newer connection.
