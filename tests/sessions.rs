@@ -206,3 +206,31 @@ fn a_delayed_will_goes_at_once_when_its_id_starts_a_clean_session() {
         Some(("wills/restarter", &b"offline"[..]))
     );
 }
+
+#[test]
+fn a_client_silent_past_its_keep_alive_is_lost_and_its_will_goes() {
+    let (engine, info) = running_broker();
+    let (watcher, mut watcher_conn) = v4_client(info.tcp, "silence-watcher", |_| {});
+    watcher.subscribe("wills/#", QoS::AtLeastOnce).unwrap();
+    wait_v4_suback(&mut watcher_conn);
+    // Connected, then never polled again: no PINGREQ goes out, the socket stays open.
+    let (_sleeper, _sleeper_conn) = v4_client(info.tcp, "sleeper", |o| {
+        o.set_keep_alive(Duration::from_secs(1));
+        o.set_last_will(LastWill::new(
+            "wills/sleeper",
+            "silent",
+            QoS::AtLeastOnce,
+            false,
+        ));
+    });
+    let got = receive_v4(&mut watcher_conn, 1);
+    assert_eq!(
+        got.first()
+            .map(|r| (r.topic.as_str(), r.payload.as_slice())),
+        Some(("wills/sleeper", &b"silent"[..])),
+        "1.5 × the keep-alive without a byte: the connection counts as lost"
+    );
+    wait_for_snapshot(&engine, "the sleeper is no longer listed", |s| {
+        !s.clients.iter().any(|c| c.client_id == "sleeper")
+    });
+}

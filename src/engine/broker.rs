@@ -213,7 +213,7 @@ fn router_config() -> RouterConfig {
         // message). rumqttd drops its oldest segment when the log is full, so the log always holds
         // 30–32 MB; with 3 × 8 MB it held 16–24 MB. A QoS 0 subscriber that lags further behind than
         // the log reaches loses messages: with the window open and 10 publishers flat out, 3 × 8 MB
-        // lost 0.5–3.8% in 3 of 8 runs, 16 × 2 MB none in 4, for about 55 MiB more at the peak
+        // lost 0.5–3.8% in 5 of 10 runs, 16 × 2 MB none in 4, for about 55 MiB more at the peak
         // (BENCHMARKS.md, goal 2).
         max_segment_size: 2 * 1024 * 1024,
         max_segment_count: 16,
