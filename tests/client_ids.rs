@@ -411,7 +411,7 @@ fn a_persistent_session_cannot_take_the_router_down_with_a_shared_subscription()
 #[test]
 fn a_client_without_keep_alive_connects() {
     let (_engine, info) = running_broker();
-    // rumqttd refuses keep-alive 0 without a CONNACK; Mosquitto accepts it, and so does the app.
+    // rumqttd's listeners refused keep-alive 0 without a CONNACK; Mosquitto accepts it, and so does the app.
     let outcome = try_v4_connect(info.tcp, "no-keep-alive", |o| {
         o.set_keep_alive(Duration::ZERO);
     })

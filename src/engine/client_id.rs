@@ -1,8 +1,8 @@
 //! Client ids rumqttd's router refuses (`/ + # $`) mapped one-to-one to ids it accepts, with the CONNECT re-encoded.
 //!
-//! rumqttd 0.20 refuses such ids silently and leaves a dead sender behind, so the next CONNECT with
-//! the same id panics while holding a lock and poisons the listener for everyone (upstream rumqtt
-//! issue 1062). The ids are legal MQTT, so the front door hands the router a percent-escaped form
+//! rumqttd 0.20's router refuses such ids silently (`validate_clientid`; behind rumqttd's own
+//! listeners that also poisoned the listener for everyone, upstream rumqtt issue 1062). The ids are
+//! legal MQTT, so the front door hands the router a percent-escaped form
 //! instead: `%`, `/`, `+`, `#` and `$` become `%25`, `%2F`, `%2B`, `%23` and `%24`. Escaping `%`
 //! too keeps the mapping one-to-one, and an id is rewritten exactly when it contains one of those
 //! five characters, so every rewritten id contains a `%` and every id passed on unchanged contains
@@ -62,9 +62,8 @@ pub fn router_client_id(client_id: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
-/// Checks a client's CONNECT and returns the bytes to send to rumqttd: `connect_bytes` as they
-/// are when the id and keep-alive are fine, or with the CONNECT re-encoded around the escaped id
-/// (and a keep-alive of 0, which rumqttd refuses, raised to the longest one MQTT allows).
+/// Checks a client's CONNECT and returns the bytes the router's session is made from: `connect_bytes`
+/// as they are when the id is fine, or with the CONNECT re-encoded around the escaped id.
 ///
 /// `connect_bytes` starts with the CONNECT (already rewritten to 3.1.1 for an MQTT 3.1 client)
 /// and may carry whatever the client sent right behind it, which is kept as it is.
@@ -76,14 +75,10 @@ pub fn connect_for_router(
         return Err(ClientIdProblem::EmptyWithPersistentSession);
     }
     let router_id = match router_client_id(&info.client_id) {
-        Cow::Borrowed(_) if info.keep_alive_secs != 0 => return Ok(connect_bytes),
-        Cow::Borrowed(_) => None,
-        Cow::Owned(escaped) => Some(escaped),
+        Cow::Borrowed(_) => return Ok(connect_bytes),
+        Cow::Owned(escaped) => escaped,
     };
-    if router_id
-        .as_ref()
-        .is_some_and(|id| id.len() > MAX_MQTT_STRING)
-    {
+    if router_id.len() > MAX_MQTT_STRING {
         return Err(ClientIdProblem::TooLongOnceEscaped {
             len: info.client_id.len(),
         });
@@ -94,18 +89,13 @@ pub fn connect_for_router(
     }
 }
 
-/// rumqttd refuses keep-alive 0 ("no keep-alive") without a CONNACK; Mosquitto accepts it. The
-/// longest keep-alive MQTT can express comes closest: rumqttd then drops a silent client after
-/// 1.5 × 65,535 s, about 27 hours.
-const KEEP_ALIVE_FOR_NONE: u16 = u16::MAX;
-
 /// Reads the CONNECT with rumqttd's own parser, swaps the client id and writes it back with the
 /// same parser's encoder, so the will, login, keep-alive, flags and MQTT 5 properties are exactly
 /// what rumqttd would have read from the original.
 fn reencode<P: Protocol>(
     mut protocol: P,
     connect_bytes: Vec<u8>,
-    router_id: Option<String>,
+    router_id: String,
 ) -> Result<Vec<u8>, ClientIdProblem> {
     let mut stream = BytesMut::from(connect_bytes.as_slice());
     let max_size = stream.len();
@@ -120,12 +110,7 @@ fn reencode<P: Protocol>(
             detail: "the first packet is not a CONNECT".to_owned(),
         });
     };
-    if let Some(router_id) = router_id {
-        connect.client_id = router_id;
-    }
-    if connect.keep_alive == 0 {
-        connect.keep_alive = KEEP_ALIVE_FOR_NONE;
-    }
+    connect.client_id = router_id;
     let mut out = BytesMut::with_capacity(connect_bytes.len() + 64);
     protocol
         .write(
@@ -320,16 +305,17 @@ mod tests {
     }
 
     #[test]
-    fn keep_alive_zero_becomes_the_longest_keep_alive() {
-        let mut bytes = v4_connect("plain", true);
-        // Keep-alive sits after the fixed header (2 bytes), "MQTT" (6), level and flags (2).
-        bytes[10] = 0;
-        bytes[11] = 0;
-        let info = info_of(&bytes);
-        assert_eq!(info.keep_alive_secs, 0);
-        let out = connect_for_router(&info, bytes).unwrap();
-        let rewritten = info_of(&out);
-        assert_eq!(rewritten.keep_alive_secs, u16::MAX);
-        assert_eq!(rewritten.client_id, "plain");
+    fn keep_alive_zero_stays_zero_whether_or_not_the_id_is_escaped() {
+        for id in ["plain", "room/12"] {
+            let mut bytes = v4_connect(id, true);
+            // Keep-alive sits after the fixed header (2 bytes), "MQTT" (6), level and flags (2).
+            bytes[10] = 0;
+            bytes[11] = 0;
+            let info = info_of(&bytes);
+            assert_eq!(info.keep_alive_secs, 0);
+            let out = connect_for_router(&info, bytes).unwrap();
+            // No keep-alive: the session never times the client out (session.rs).
+            assert_eq!(info_of(&out).keep_alive_secs, 0, "{id}");
+        }
     }
 }

@@ -185,9 +185,11 @@ where
         }
         self.accepted();
 
-        // MQTT: a client silent for 1.5 × its keep-alive is treated as lost.
-        let keep_alive = Duration::from_secs(u64::from(connect.keep_alive)).mul_f32(1.5);
-        let silence = tokio::time::sleep(keep_alive);
+        // MQTT: a client silent for 1.5 × its keep-alive is treated as lost; keep-alive 0 means
+        // the client is never timed out.
+        let keep_alive = (connect.keep_alive > 0)
+            .then(|| Duration::from_secs(u64::from(connect.keep_alive)).mul_f32(1.5));
+        let silence = tokio::time::sleep(keep_alive.unwrap_or_default());
         tokio::pin!(silence);
         let mut saw_disconnect = false;
         let mut stopping = self.door.stopping.clone();
@@ -222,7 +224,7 @@ where
                 }
                 let turn = tokio::select! {
                     read = read_some(self.client_rd, &mut inbox) => Turn::Read(read),
-                    _ = &mut silence => Turn::Silent,
+                    _ = &mut silence, if keep_alive.is_some() => Turn::Silent,
                     notification = link_rx.next() => Turn::Router(Box::new(notification)),
                     _ = stopping.wait_for(|s| *s) => Turn::Stopping,
                     _ = client_handover::superseded(self.hold) => Turn::TakenOver,
@@ -245,9 +247,11 @@ where
                     Turn::Read(Ok(0) | Err(_)) => break SessionEnd::ClientClosed { clean: false },
                     Turn::Silent => break SessionEnd::KeepAliveExpired,
                     Turn::Read(Ok(n)) => {
-                        silence
-                            .as_mut()
-                            .reset(tokio::time::Instant::now() + keep_alive);
+                        if let Some(keep_alive) = keep_alive {
+                            silence
+                                .as_mut()
+                                .reset(tokio::time::Instant::now() + keep_alive);
+                        }
                         let start = inbox.len().saturating_sub(n);
                         if let Err(reason) = self.count_in(inbox.get(start..).unwrap_or_default()) {
                             break SessionEnd::ProtocolError {
