@@ -22,9 +22,9 @@ use mqtt_playground::engine::{Engine, Event};
 const BURST: usize = 5_000;
 /// Connections the burst's client process has on their way at once.
 const BURST_IN_FLIGHT: usize = 256;
-/// Descriptors the broker side needs per connection: the accepted socket, the front door's socket
-/// to rumqttd's internal listener, and rumqttd's accepted end of it.
-const BROKER_FDS_PER_CONNECTION: u64 = 3;
+/// Descriptors the broker side needs per connection: the accepted socket (its session is served on
+/// the router in-process).
+const BROKER_FDS_PER_CONNECTION: u64 = 1;
 /// Room for everything else the test process has open.
 const SPARE_FDS: u64 = 1_024;
 /// Tries per client; a connection dropped without a CONNACK is tried again, as real clients do.

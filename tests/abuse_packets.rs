@@ -30,7 +30,7 @@ const LONG_KEEP_ALIVE: u16 = 600;
 enum Stage {
     /// Instead of (or as) the CONNECT: the front door judges them.
     FirstBytes,
-    /// After an accepted CONNECT: rumqttd (through the front door's pump) judges them.
+    /// After an accepted CONNECT: the client's session (rumqttd's codec, then its router) judges them.
     AfterConnect,
 }
 

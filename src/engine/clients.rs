@@ -24,7 +24,7 @@ impl Transport {
     }
 }
 
-/// One client connection as the front door sees it; counters are updated by the byte pumps.
+/// One client connection as the front door sees it; counters are updated by its session (session.rs).
 #[derive(Debug)]
 pub struct ClientEntry {
     pub client_id: String,
