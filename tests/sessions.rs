@@ -234,3 +234,46 @@ fn a_client_silent_past_its_keep_alive_is_lost_and_its_will_goes() {
         !s.clients.iter().any(|c| c.client_id == "sleeper")
     });
 }
+
+#[test]
+fn a_client_the_router_disconnects_gets_its_will_published() {
+    use rumqttc::v5::mqttbytes::v5::{Connect, Publish, PublishProperties};
+    use std::io::{Read, Write};
+    let (_engine, info) = running_broker();
+    let (watcher, mut watcher_conn) = v4_client(info.tcp, "router-watcher", |_| {});
+    watcher.subscribe("wills/#", QoS::AtLeastOnce).unwrap();
+    wait_v4_suback(&mut watcher_conn);
+
+    let mut bytes = bytes::BytesMut::new();
+    let connect = Connect {
+        keep_alive: 30,
+        client_id: "alias-misuser".to_owned(),
+        clean_start: true,
+        properties: None,
+    };
+    let will = LastWill5::new("wills/alias-misuser", "gone", QoS5::AtMostOnce, false, None);
+    connect.write(&Some(will), &None, &mut bytes).unwrap();
+    let mut socket = std::net::TcpStream::connect(info.tcp).unwrap();
+    socket.set_read_timeout(Some(PATIENCE)).unwrap();
+    socket.write_all(&bytes).unwrap();
+    let mut connack = [0u8; 64];
+    assert!(socket.read(&mut connack).unwrap() > 0, "a CONNACK");
+    // An empty topic with a topic alias nobody set: MQTT 5 says protocol error, and rumqttd's router
+    // ends the session itself (with a DISCONNECT to the client).
+    let mut publish = Publish::new("", QoS5::AtMostOnce, "x", None);
+    publish.properties = Some(PublishProperties {
+        topic_alias: Some(5),
+        ..Default::default()
+    });
+    let mut bytes = bytes::BytesMut::new();
+    publish.write(&mut bytes).unwrap();
+    socket.write_all(&bytes).unwrap();
+
+    let got = receive_v4(&mut watcher_conn, 1);
+    assert_eq!(
+        got.first()
+            .map(|r| (r.topic.as_str(), r.payload.as_slice())),
+        Some(("wills/alias-misuser", &b"gone"[..])),
+        "a session the router ended is a lost connection: its will goes"
+    );
+}

@@ -233,6 +233,8 @@ where
                     Turn::Router(notification) => match *notification {
                         Ok(Some(first)) => {
                             if let Err(end) = self.deliver(&mut outbox, &mut link_rx, first).await {
+                                // A DISCONNECT from the router: it has already dropped the session.
+                                link.ended |= matches!(end, SessionEnd::BrokerClosed);
                                 break end;
                             }
                         }
