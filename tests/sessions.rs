@@ -277,3 +277,38 @@ fn a_client_the_router_disconnects_gets_its_will_published() {
         "a session the router ended is a lost connection: its will goes"
     );
 }
+
+#[test]
+fn a_v5_client_that_leaves_asking_for_its_will_gets_it_published() {
+    use rumqttc::v5::mqttbytes::v5::Connect;
+    use std::io::{Read, Write};
+    let (_engine, info) = running_broker();
+    let (watcher, mut watcher_conn) = v4_client(info.tcp, "asked-watcher", |_| {});
+    watcher.subscribe("wills/#", QoS::AtLeastOnce).unwrap();
+    wait_v4_suback(&mut watcher_conn);
+
+    let mut bytes = bytes::BytesMut::new();
+    let connect = Connect {
+        keep_alive: 30,
+        client_id: "polite-leaver".to_owned(),
+        clean_start: true,
+        properties: None,
+    };
+    let will = LastWill5::new("wills/polite-leaver", "bye", QoS5::AtMostOnce, false, None);
+    connect.write(&Some(will), &None, &mut bytes).unwrap();
+    let mut socket = std::net::TcpStream::connect(info.tcp).unwrap();
+    socket.set_read_timeout(Some(PATIENCE)).unwrap();
+    socket.write_all(&bytes).unwrap();
+    let mut connack = [0u8; 64];
+    assert!(socket.read(&mut connack).unwrap() > 0, "a CONNACK");
+    // DISCONNECT with reason 0x04, "disconnect with will message".
+    socket.write_all(&[0xE0, 0x01, 0x04]).unwrap();
+
+    let got = receive_v4(&mut watcher_conn, 1);
+    assert_eq!(
+        got.first()
+            .map(|r| (r.topic.as_str(), r.payload.as_slice())),
+        Some(("wills/polite-leaver", &b"bye"[..])),
+        "MQTT 5's reason 0x04 asks for the will"
+    );
+}

@@ -109,12 +109,24 @@ pub struct SafeV5 {
 impl Protocol for SafeV5 {
     fn read_mut(&mut self, stream: &mut BytesMut, max_size: usize) -> Result<Packet, Error> {
         refuse_server_only(stream)?;
+        add_disconnect_property_length(stream);
         let packet = V5.read_mut(stream, max_size)?;
         check_client_packet(&mut self.persistent_session, packet)
     }
 
     fn write(&self, packet: Packet, write: &mut BytesMut) -> Result<usize, Error> {
         V5.write(packet, write)
+    }
+}
+
+/// MQTT 5 lets a DISCONNECT end right after its reason code (no property length: none); rumqttd's
+/// reader wants the property length and would misread such a packet, so it is added.
+fn add_disconnect_property_length(stream: &mut BytesMut) {
+    if let Some(&[0xE0, 0x01, reason]) = stream.get(..3) {
+        let mut fixed = BytesMut::with_capacity(stream.len() + 1);
+        fixed.extend_from_slice(&[0xE0, 0x02, reason, 0x00]);
+        fixed.extend_from_slice(stream.get(3..).unwrap_or_default());
+        *stream = fixed;
     }
 }
 
@@ -143,6 +155,23 @@ fn without_properties(packet: Packet) -> Packet {
 mod tests {
     use super::*;
     use rumqttd::protocol::{Publish, PublishProperties};
+
+    #[test]
+    fn a_v5_disconnect_with_only_a_reason_code_is_read_with_its_reason() {
+        // MQTT 5 allows the property length to be left out; rumqttd's reader asked for more bytes.
+        let mut stream = BytesMut::from(&[0xE0, 0x01, 0x04, 0xC0, 0x00][..]);
+        let packet = SafeV5::default().read_mut(&mut stream, 1024);
+        assert!(
+            matches!(
+                &packet,
+                Ok(Packet::Disconnect(d, None))
+                    if d.reason_code == rumqttd::protocol::DisconnectReasonCode::DisconnectWithWillMessage
+            ),
+            "{packet:?}"
+        );
+        // What followed the DISCONNECT is left as it was.
+        assert_eq!(&stream[..], &[0xC0, 0x00]);
+    }
 
     fn publish_with_user_property() -> Packet {
         let publish = Publish::new("mixed/1", "hi", false);

@@ -129,7 +129,7 @@ where
             .as_ref()
             .and_then(|p| p.session_expiry_interval)
             .unwrap_or(0);
-        let will = Will::from_connect(will, will_properties, session_expiry);
+        let mut will = Will::from_connect(will, will_properties, session_expiry);
         let topic_alias_max = properties
             .as_ref()
             .and_then(|p| p.topic_alias_max)
@@ -200,13 +200,28 @@ where
                 match self.decode(&mut inbox) {
                     Ok(batch) if batch.is_empty() => {}
                     Ok(mut batch) => {
-                        let disconnect = matches!(batch.last(), Some(Packet::Disconnect(..)));
+                        let disconnect = match batch.last() {
+                            Some(Packet::Disconnect(disconnect, _)) => Some(disconnect.reason_code),
+                            _ => None,
+                        };
+                        // MQTT 5: a client may leave cleanly and still ask for its will.
+                        if disconnect == Some(DisconnectReasonCode::DisconnectWithWillMessage)
+                            && let Some(will) = will.take()
+                        {
+                            if will.delay.is_zero() {
+                                let goodbye = batch.pop();
+                                batch.push(will.packet());
+                                batch.extend(goodbye);
+                            } else {
+                                self.door.router.publish_will_later(router_id.clone(), will);
+                            }
+                        }
                         self.door.router.wait_for_room().await;
                         if link.forward(&mut batch).await.is_err() {
                             link.ended = true;
                             break SessionEnd::BrokerClosed;
                         }
-                        if disconnect {
+                        if disconnect.is_some() {
                             saw_disconnect = true;
                             link.ended = true;
                             break SessionEnd::ClientClosed { clean: true };
