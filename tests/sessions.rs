@@ -17,6 +17,48 @@ fn ids(prefix: &str) -> Vec<String> {
     (0..CLIENTS).map(|i| format!("{prefix}-{i}")).collect()
 }
 
+/// A subscriber to `wills/#`, subscribed.
+fn will_watcher(
+    info: &mqtt_playground::engine::RunningInfo,
+    id: &str,
+) -> (rumqttc::Client, rumqttc::Connection) {
+    let (watcher, mut connection) = v4_client(info.tcp, id, |_| {});
+    watcher.subscribe("wills/#", QoS::AtLeastOnce).unwrap();
+    wait_v4_suback(&mut connection);
+    (watcher, connection)
+}
+
+/// A raw MQTT 5 client, connected, with the will `wills/ID` = `will_payload` at QoS 0.
+fn raw_v5_with_will(
+    info: &mqtt_playground::engine::RunningInfo,
+    id: &str,
+    will_payload: &str,
+) -> std::net::TcpStream {
+    use rumqttc::v5::mqttbytes::v5::Connect;
+    use std::io::{Read, Write};
+    let mut bytes = bytes::BytesMut::new();
+    let connect = Connect {
+        keep_alive: 30,
+        client_id: id.to_owned(),
+        clean_start: true,
+        properties: None,
+    };
+    let will = LastWill5::new(
+        format!("wills/{id}"),
+        will_payload,
+        QoS5::AtMostOnce,
+        false,
+        None,
+    );
+    connect.write(&Some(will), &None, &mut bytes).unwrap();
+    let mut socket = std::net::TcpStream::connect(info.tcp).unwrap();
+    socket.set_read_timeout(Some(PATIENCE)).unwrap();
+    socket.write_all(&bytes).unwrap();
+    let mut connack = [0u8; 64];
+    assert!(socket.read(&mut connack).unwrap() > 0, "a CONNACK");
+    socket
+}
+
 #[test]
 fn persistent_sessions_are_found_again() {
     let (_engine, info) = running_broker();
@@ -78,9 +120,7 @@ fn a_second_connection_takes_over() {
 #[test]
 fn every_lost_client_has_its_will_delivered() {
     let (engine, info) = running_broker();
-    let (watcher, mut watcher_conn) = v4_client(info.tcp, "will-watcher", |_| {});
-    watcher.subscribe("wills/#", QoS::AtLeastOnce).unwrap();
-    wait_v4_suback(&mut watcher_conn);
+    let (_watcher, mut watcher_conn) = will_watcher(&info, "will-watcher");
     let ids = ids("laptop");
     let mut doomed = Vec::new();
     for id in &ids {
@@ -157,9 +197,7 @@ fn delayed_will_client(
 #[test]
 fn a_delayed_will_is_dropped_when_its_session_resumes() {
     let (_engine, info) = running_broker();
-    let (watcher, mut watcher_conn) = v4_client(info.tcp, "delay-watcher", |_| {});
-    watcher.subscribe("wills/#", QoS::AtLeastOnce).unwrap();
-    wait_v4_suback(&mut watcher_conn);
+    let (_watcher, mut watcher_conn) = will_watcher(&info, "delay-watcher");
     let lost = delayed_will_client(&info, "resumer", true);
     drop(lost);
     // The same id comes back for its session within the delay: the will never goes.
@@ -191,9 +229,7 @@ fn a_delayed_will_is_dropped_when_its_session_resumes() {
 #[test]
 fn a_delayed_will_goes_at_once_when_its_id_starts_a_clean_session() {
     let (_engine, info) = running_broker();
-    let (watcher, mut watcher_conn) = v4_client(info.tcp, "clean-watcher", |_| {});
-    watcher.subscribe("wills/#", QoS::AtLeastOnce).unwrap();
-    wait_v4_suback(&mut watcher_conn);
+    let (_watcher, mut watcher_conn) = will_watcher(&info, "clean-watcher");
     let lost = delayed_will_client(&info, "restarter", true);
     drop(lost);
     // A clean start ends the old session, and with it the wait for its will.
@@ -210,9 +246,7 @@ fn a_delayed_will_goes_at_once_when_its_id_starts_a_clean_session() {
 #[test]
 fn a_client_silent_past_its_keep_alive_is_lost_and_its_will_goes() {
     let (engine, info) = running_broker();
-    let (watcher, mut watcher_conn) = v4_client(info.tcp, "silence-watcher", |_| {});
-    watcher.subscribe("wills/#", QoS::AtLeastOnce).unwrap();
-    wait_v4_suback(&mut watcher_conn);
+    let (_watcher, mut watcher_conn) = will_watcher(&info, "silence-watcher");
     // Connected, then never polled again: no PINGREQ goes out, the socket stays open.
     let (_sleeper, _sleeper_conn) = v4_client(info.tcp, "sleeper", |o| {
         o.set_keep_alive(Duration::from_secs(1));
@@ -237,27 +271,12 @@ fn a_client_silent_past_its_keep_alive_is_lost_and_its_will_goes() {
 
 #[test]
 fn a_client_the_router_disconnects_gets_its_will_published() {
-    use rumqttc::v5::mqttbytes::v5::{Connect, Publish, PublishProperties};
-    use std::io::{Read, Write};
+    use rumqttc::v5::mqttbytes::v5::{Publish, PublishProperties};
+    use std::io::Write;
     let (_engine, info) = running_broker();
-    let (watcher, mut watcher_conn) = v4_client(info.tcp, "router-watcher", |_| {});
-    watcher.subscribe("wills/#", QoS::AtLeastOnce).unwrap();
-    wait_v4_suback(&mut watcher_conn);
+    let (_watcher, mut watcher_conn) = will_watcher(&info, "router-watcher");
 
-    let mut bytes = bytes::BytesMut::new();
-    let connect = Connect {
-        keep_alive: 30,
-        client_id: "alias-misuser".to_owned(),
-        clean_start: true,
-        properties: None,
-    };
-    let will = LastWill5::new("wills/alias-misuser", "gone", QoS5::AtMostOnce, false, None);
-    connect.write(&Some(will), &None, &mut bytes).unwrap();
-    let mut socket = std::net::TcpStream::connect(info.tcp).unwrap();
-    socket.set_read_timeout(Some(PATIENCE)).unwrap();
-    socket.write_all(&bytes).unwrap();
-    let mut connack = [0u8; 64];
-    assert!(socket.read(&mut connack).unwrap() > 0, "a CONNACK");
+    let mut socket = raw_v5_with_will(&info, "alias-misuser", "gone");
     // An empty topic with a topic alias nobody set: MQTT 5 says protocol error, and rumqttd's router
     // ends the session itself (with a DISCONNECT to the client).
     let mut publish = Publish::new("", QoS5::AtMostOnce, "x", None);
@@ -280,27 +299,11 @@ fn a_client_the_router_disconnects_gets_its_will_published() {
 
 #[test]
 fn a_v5_client_that_leaves_asking_for_its_will_gets_it_published() {
-    use rumqttc::v5::mqttbytes::v5::Connect;
-    use std::io::{Read, Write};
+    use std::io::Write;
     let (_engine, info) = running_broker();
-    let (watcher, mut watcher_conn) = v4_client(info.tcp, "asked-watcher", |_| {});
-    watcher.subscribe("wills/#", QoS::AtLeastOnce).unwrap();
-    wait_v4_suback(&mut watcher_conn);
+    let (_watcher, mut watcher_conn) = will_watcher(&info, "asked-watcher");
 
-    let mut bytes = bytes::BytesMut::new();
-    let connect = Connect {
-        keep_alive: 30,
-        client_id: "polite-leaver".to_owned(),
-        clean_start: true,
-        properties: None,
-    };
-    let will = LastWill5::new("wills/polite-leaver", "bye", QoS5::AtMostOnce, false, None);
-    connect.write(&Some(will), &None, &mut bytes).unwrap();
-    let mut socket = std::net::TcpStream::connect(info.tcp).unwrap();
-    socket.set_read_timeout(Some(PATIENCE)).unwrap();
-    socket.write_all(&bytes).unwrap();
-    let mut connack = [0u8; 64];
-    assert!(socket.read(&mut connack).unwrap() > 0, "a CONNACK");
+    let mut socket = raw_v5_with_will(&info, "polite-leaver", "bye");
     // DISCONNECT with reason 0x04, "disconnect with will message".
     socket.write_all(&[0xE0, 0x01, 0x04]).unwrap();
 

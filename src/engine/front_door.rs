@@ -491,18 +491,17 @@ async fn handle_client<R, W>(
             .await
         };
     }
-    let outcome = match info.version {
+    let ending = match info.version {
         ProtocolVersion::V5 => session!(SafeV5::default()),
         ProtocolVersion::V311 | ProtocolVersion::V31 => session!(SafeV4::default()),
     };
-    let ending = outcome.end;
     if matches!(ending, SessionEnd::TakenOver) && info.version == ProtocolVersion::V5 {
         let _ = tokio::time::timeout(GRACEFUL_CLOSE, client_wr.write_all(&TAKEN_OVER_V5)).await;
     }
     if !matches!(ending, SessionEnd::ClientClosed { .. }) {
         let _ = tokio::time::timeout(GRACEFUL_CLOSE, client_wr.shutdown()).await;
     }
-    trace.end(trace_end(&ending, outcome.saw_disconnect));
+    trace.end(trace_end(&ending));
     let was_accepted = entry.accepted.load(Ordering::Relaxed);
     let disconnected = |clean: bool| Event::ClientDisconnected {
         peer,
@@ -516,7 +515,7 @@ async fn handle_client<R, W>(
             door.events.send(disconnected(clean))
         }
         SessionEnd::BrokerClosed if was_accepted => {
-            door.events.send(disconnected(outcome.saw_disconnect))
+            door.events.send(disconnected(false))
         }
         SessionEnd::BrokerClosed => door.count_refusal(refused(
             "the broker closed the connection without accepting it (see Known limits in the README)"
@@ -552,13 +551,12 @@ async fn handle_client<R, W>(
 }
 
 /// How the trace tells a connection's end.
-fn trace_end(ending: &SessionEnd, saw_disconnect: bool) -> ConnectionEnd {
+fn trace_end(ending: &SessionEnd) -> ConnectionEnd {
     match ending {
         SessionEnd::ClientClosed { clean: true } => ConnectionEnd::Clean,
         SessionEnd::ClientClosed { clean: false } | SessionEnd::KeepAliveExpired => {
             ConnectionEnd::Lost
         }
-        SessionEnd::BrokerClosed if saw_disconnect => ConnectionEnd::Clean,
         SessionEnd::BrokerClosed => ConnectionEnd::ClosedByBroker,
         SessionEnd::BrokerStopping => ConnectionEnd::BrokerStopping,
         SessionEnd::TakenOver => ConnectionEnd::TakenOver,

@@ -70,13 +70,6 @@ enum Turn {
     TakenOver,
 }
 
-/// What the front door learns from a session besides how it ended.
-pub struct SessionOutcome {
-    pub end: SessionEnd,
-    /// The client sent DISCONNECT.
-    pub saw_disconnect: bool,
-}
-
 /// One client connection after its CONNECT was read and checked.
 pub struct Session<'a, R, W, P> {
     pub client_rd: &'a mut R,
@@ -102,15 +95,15 @@ where
     P: Protocol,
 {
     /// Serves the session until it ends, and tells the router it ended.
-    pub async fn run(mut self) -> SessionOutcome {
-        let outcome = self.serve().await;
+    pub async fn run(mut self) -> SessionEnd {
+        let end = self.serve().await;
         // A packet cut short by the end is recorded for what it was.
         self.trace_in.finish();
         self.trace_out.finish();
-        outcome
+        end
     }
 
-    async fn serve(&mut self) -> SessionOutcome {
+    async fn serve(&mut self) -> SessionEnd {
         let mut inbox = BytesMut::from(self.connect_bytes.as_slice());
         self.connect_bytes = Vec::new();
         let connect = match self.protocol.read_mut(&mut inbox, MAX_CONNECT_LEN) {
@@ -118,10 +111,10 @@ where
                 (connect, properties, will, will_properties)
             }
             Ok(_) | Err(_) => {
-                return self.outcome(SessionEnd::ProtocolError {
+                return SessionEnd::ProtocolError {
                     from_client: true,
                     reason: "its CONNECT packet could not be read".to_owned(),
-                });
+                };
             }
         };
         let (connect, properties, will, will_properties) = connect;
@@ -153,10 +146,10 @@ where
             .topic_alias_max(topic_alias_max)
             .build();
         let Ok((link_tx, mut link_rx, ack)) = built else {
-            return self.outcome(SessionEnd::Refused(
+            return SessionEnd::Refused(
                 "the broker's router did not take the connection (it may be at its connection limit)"
                     .to_owned(),
-            ));
+            );
         };
         let mut link = RouterSide {
             tx: link_tx,
@@ -172,16 +165,14 @@ where
             *props = Some(with_id);
         }
         let Some(connack) = packets else {
-            return self.outcome(SessionEnd::BrokerClosed);
+            return SessionEnd::BrokerClosed;
         };
         let accepted =
             matches!(&connack, Packet::ConnAck(ack, _) if ack.code == ConnectReturnCode::Success);
         let connack_written = self.write_packets(&mut outbox, [connack]).await;
         if !accepted {
             link.ended = true;
-            return self.outcome(SessionEnd::Refused(
-                "the broker refused the connection".to_owned(),
-            ));
+            return SessionEnd::Refused("the broker refused the connection".to_owned());
         }
         self.accepted();
 
@@ -191,7 +182,6 @@ where
             .then(|| Duration::from_secs(u64::from(connect.keep_alive)).mul_f32(1.5));
         let silence = tokio::time::sleep(keep_alive.unwrap_or_default());
         tokio::pin!(silence);
-        let mut saw_disconnect = false;
         let mut stopping = self.door.stopping.clone();
         let end = if let Err(end) = connack_written {
             end
@@ -222,7 +212,6 @@ where
                             break SessionEnd::BrokerClosed;
                         }
                         if disconnect.is_some() {
-                            saw_disconnect = true;
                             link.ended = true;
                             break SessionEnd::ClientClosed { clean: true };
                         }
@@ -306,17 +295,7 @@ where
                 None => link.end(None, &self.door.router).await,
             }
         }
-        SessionOutcome {
-            end,
-            saw_disconnect,
-        }
-    }
-
-    fn outcome(&self, end: SessionEnd) -> SessionOutcome {
-        SessionOutcome {
-            end,
-            saw_disconnect: false,
-        }
+        end
     }
 
     /// The broker said yes: the client is listed and Activity hears of it.
