@@ -9,12 +9,35 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use rumqttd::local::LinkBuilder;
+use rumqttd::Notification;
+use rumqttd::local::{LinkBuilder, LinkRx, LinkTx};
 use rumqttd::protocol::{LastWill, LastWillProperties, Packet, Publish, PublishProperties};
-use tokio::sync::oneshot;
+use tokio::sync::{mpsc, oneshot};
 
 type NewLink = Box<dyn for<'a> Fn(&'a str) -> LinkBuilder<'a> + Send + Sync>;
 type IsFull = Box<dyn Fn() -> bool + Send + Sync>;
+
+/// Threads that wait for the router's answer to a new link. `LinkBuilder::build` blocks until the
+/// router answers; on these threads it holds up no tokio worker, and several connections wait at
+/// once, so the router takes their requests in one batch.
+const LINK_BUILDER_THREADS: usize = 4;
+/// New links waiting for a builder thread; more wait (asynchronously) to be queued.
+const LINK_QUEUE: usize = 256;
+
+/// A new link on the router: its router client id and the CONNECT's choices.
+pub struct LinkRequest {
+    pub router_client_id: String,
+    pub clean_session: bool,
+    pub topic_alias_max: u16,
+}
+
+/// A link the router accepted (or refused, in the notification), as `LinkBuilder::build` returns it.
+pub type BuiltLink = (LinkTx, LinkRx, Notification);
+
+struct LinkJob {
+    request: LinkRequest,
+    answer: oneshot::Sender<Option<BuiltLink>>,
+}
 
 /// A client's last will, held by the front door (the router never sees it, so its publication does
 /// not depend on how rumqttd learns that a connection ended).
@@ -72,7 +95,7 @@ enum WillFate {
 
 /// The router the app owns, reachable through local links.
 pub struct RouterAccess {
-    new_link: NewLink,
+    link_jobs: mpsc::Sender<LinkJob>,
     channel_full: IsFull,
     /// Wills waiting out an MQTT 5 will delay, by router client id.
     delayed_wills: Mutex<HashMap<String, oneshot::Sender<WillFate>>>,
@@ -85,17 +108,36 @@ impl RouterAccess {
         new_link: impl for<'a> Fn(&'a str) -> LinkBuilder<'a> + Send + Sync + 'static,
         channel_full: impl Fn() -> bool + Send + Sync + 'static,
     ) -> Self {
+        let new_link: std::sync::Arc<NewLink> = std::sync::Arc::new(Box::new(new_link));
+        let (link_jobs, queue) = mpsc::channel::<LinkJob>(LINK_QUEUE);
+        let queue = std::sync::Arc::new(Mutex::new(queue));
+        for n in 0..LINK_BUILDER_THREADS {
+            let (new_link, queue) = (new_link.clone(), queue.clone());
+            let spawned = std::thread::Builder::new()
+                .name(format!("router-links-{n}"))
+                .spawn(move || build_links(&new_link, &queue));
+            if let Err(error) = spawned {
+                tracing::warn!("a thread for new router links could not start: {error}");
+            }
+        }
         Self {
-            new_link: Box::new(new_link),
+            link_jobs,
             channel_full: Box::new(channel_full),
             delayed_wills: Mutex::new(HashMap::new()),
             will_links: AtomicU64::new(0),
         }
     }
 
-    /// A builder for a link with this router client id.
-    pub fn link<'a>(&self, router_client_id: &'a str) -> LinkBuilder<'a> {
-        (self.new_link)(router_client_id)
+    /// A new link on the router, or None if the router did not take it (it is gone, or no
+    /// builder thread runs).
+    pub async fn link(&self, request: LinkRequest) -> Option<BuiltLink> {
+        self.wait_for_room().await;
+        let (answer, answered) = oneshot::channel();
+        self.link_jobs
+            .send(LinkJob { request, answer })
+            .await
+            .ok()?;
+        answered.await.ok().flatten()
     }
 
     /// Waits while the router's event channel is full, so a link's blocking send does not hold up
@@ -152,8 +194,12 @@ impl RouterAccess {
     pub async fn publish_will_now(&self, will: Will) {
         // `%%` never occurs in a client's router id (client_id.rs escapes `%` as `%25`).
         let id = format!("%%will-{}", self.will_links.fetch_add(1, Ordering::Relaxed));
-        self.wait_for_room().await;
-        let Ok((mut tx, _rx, _ack)) = self.link(&id).clean_session(true).build() else {
+        let request = LinkRequest {
+            router_client_id: id,
+            clean_session: true,
+            topic_alias_max: 0,
+        };
+        let Some((mut tx, _rx, _ack)) = self.link(request).await else {
             tracing::warn!(
                 "a last will could not be published: the broker's router refused its link"
             );
@@ -161,5 +207,27 @@ impl RouterAccess {
         };
         tx.buffer().push_back(will.packet());
         let _ = tx.send(super::session::disconnect_packet()).await;
+    }
+}
+
+/// One builder thread: takes the next request, waits for the router's answer, hands the link over.
+fn build_links(new_link: &NewLink, queue: &Mutex<mpsc::Receiver<LinkJob>>) {
+    loop {
+        // The lock is held only while waiting for a job; the build runs after it is released.
+        let job = match queue.lock() {
+            Ok(mut queue) => queue.blocking_recv(),
+            Err(_) => None,
+        };
+        let Some(LinkJob { request, answer }) = job else {
+            return;
+        };
+        let built = new_link(&request.router_client_id)
+            .clean_session(request.clean_session)
+            .dynamic_filters(true)
+            .topic_alias_max(request.topic_alias_max)
+            .build()
+            .ok();
+        // A session that gave up meanwhile drops the link, which tells the router it is gone.
+        let _ = answer.send(built);
     }
 }

@@ -26,7 +26,7 @@ use super::clients::ClientEntry;
 use super::events::Event;
 use super::front_door::{FrontDoor, MAX_CONNECT_LEN};
 use super::mqtt_wire::{FrameCounter, ProtocolVersion};
-use super::router_link::Will;
+use super::router_link::{LinkRequest, Will};
 use super::trace::Leg;
 
 /// A client that accepts no bytes for this long is disconnected.
@@ -137,15 +137,14 @@ where
         };
         let router = &self.door.router;
         router.client_connects(&router_id, connect.clean_session);
-        router.wait_for_room().await;
-        // Like rumqttd's listeners, this waits (briefly) for the router's answer on this thread.
         let built = router
-            .link(&router_id)
-            .clean_session(connect.clean_session)
-            .dynamic_filters(true)
-            .topic_alias_max(topic_alias_max)
-            .build();
-        let Ok((link_tx, mut link_rx, ack)) = built else {
+            .link(LinkRequest {
+                router_client_id: router_id.clone(),
+                clean_session: connect.clean_session,
+                topic_alias_max,
+            })
+            .await;
+        let Some((link_tx, mut link_rx, ack)) = built else {
             return SessionEnd::Refused(
                 "the broker's router did not take the connection (it may be at its connection limit)"
                     .to_owned(),
