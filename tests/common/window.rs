@@ -22,7 +22,21 @@ pub fn wait_until(
         if check(harness) {
             return;
         }
-        assert!(Instant::now() < deadline, "timed out waiting for: {what}");
+        if Instant::now() >= deadline {
+            // What the window said and what the engine holds, so a failure far away (CI) says why.
+            for line in harness.state().activity_lines() {
+                eprintln!("activity: {line}");
+            }
+            let snapshot = harness.state().engine().snapshot();
+            eprintln!("broker: {:?}", snapshot.broker);
+            for group in &snapshot.fleet.groups {
+                eprintln!(
+                    "device group {:?}: {} devices",
+                    group.spec.name, group.devices_total
+                );
+            }
+            panic!("timed out waiting for: {what}");
+        }
         std::thread::sleep(Duration::from_millis(20));
     }
 }
