@@ -325,9 +325,10 @@ fn print_limits_and_log() {
     let capacity = Capacity::current();
     if capacity.open_files.is_some() {
         println!(
-            "room for about {} clients or {} simulated devices (each device costs 4 open files, each client 3)",
+            "room for about {} clients or {} simulated devices ({})",
             thousands(capacity.external_clients),
-            thousands(capacity.embedded_devices)
+            thousands(capacity.embedded_devices),
+            crate::engine::limits::costs_in_words()
         );
     }
     match crate::logging::log_folder() {

@@ -20,6 +20,22 @@ pub const PER_EXTERNAL_CLIENT: u64 = 1;
 pub const PER_EMBEDDED_DEVICE: u64 = 2;
 /// A simulated device connecting to an external broker: only its own socket.
 pub const PER_EXTERNAL_DEVICE: u64 = 1;
+/// What a connection costs in open files, in words (the terminal and the Diagnostics panel say it).
+pub fn costs_in_words() -> String {
+    let files = |n: u64| {
+        if n == 1 {
+            "1 open file".to_owned()
+        } else {
+            format!("{n} open files")
+        }
+    };
+    format!(
+        "each client costs {}, each simulated device {}",
+        files(PER_EXTERNAL_CLIENT),
+        files(PER_EMBEDDED_DEVICE)
+    )
+}
+
 /// The most connections the front door lets in at once, whatever the user asks for.
 pub const MAX_CONNECTION_CAP: usize = 20_000;
 /// rumqttd's router refuses connections past this many (set in the broker's router config). A refusal
@@ -282,6 +298,16 @@ pub use super::display_text::thousands;
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_costs_in_words_are_the_budgets_figures() {
+        assert_eq!(
+            costs_in_words(),
+            format!(
+                "each client costs {PER_EXTERNAL_CLIENT} open file, each simulated device {PER_EMBEDDED_DEVICE} open files"
+            )
+        );
+    }
+
     use super::*;
 
     fn desktop() -> Capacity {

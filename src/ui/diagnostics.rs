@@ -43,9 +43,10 @@ pub fn ui(ui: &mut egui::Ui, snapshot: &Snapshot) -> Option<String> {
                         )),
                         None => ui.monospace("none on this system"),
                     }
-                    .on_hover_text(
-                        "Each client costs 3 open files, each simulated device 4; the app keeps some for itself",
-                    );
+                    .on_hover_text(format!(
+                        "{}; the app keeps some for itself",
+                        crate::engine::limits::costs_in_words()
+                    ));
                     ui.end_row();
                     if capacity.open_files.is_some() {
                         ui.label("Room for");
