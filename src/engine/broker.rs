@@ -198,7 +198,7 @@ impl BrokerHost {
 }
 
 /// Router limits; rumqttd's defaults are all zeros, so every field is set.
-fn router_config() -> RouterConfig {
+pub(super) fn router_config() -> RouterConfig {
     RouterConfig {
         max_connections: super::limits::ROUTER_MAX_CONNECTIONS,
         // How many messages the router hands a subscriber per trip through its link. The router

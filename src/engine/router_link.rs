@@ -108,10 +108,18 @@ impl RouterAccess {
         new_link: impl for<'a> Fn(&'a str) -> LinkBuilder<'a> + Send + Sync + 'static,
         channel_full: impl Fn() -> bool + Send + Sync + 'static,
     ) -> Self {
+        Self::with_builder_threads(LINK_BUILDER_THREADS, new_link, channel_full)
+    }
+
+    fn with_builder_threads(
+        threads: usize,
+        new_link: impl for<'a> Fn(&'a str) -> LinkBuilder<'a> + Send + Sync + 'static,
+        channel_full: impl Fn() -> bool + Send + Sync + 'static,
+    ) -> Self {
         let new_link: std::sync::Arc<NewLink> = std::sync::Arc::new(Box::new(new_link));
         let (link_jobs, queue) = mpsc::channel::<LinkJob>(LINK_QUEUE);
         let queue = std::sync::Arc::new(Mutex::new(queue));
-        for n in 0..LINK_BUILDER_THREADS {
+        for n in 0..threads {
             let (new_link, queue) = (new_link.clone(), queue.clone());
             let spawned = std::thread::Builder::new()
                 .name(format!("router-links-{n}"))
@@ -227,7 +235,51 @@ fn build_links(new_link: &NewLink, queue: &Mutex<mpsc::Receiver<LinkJob>>) {
             .topic_alias_max(request.topic_alias_max)
             .build()
             .ok();
-        // A session that gave up meanwhile drops the link, which tells the router it is gone.
-        let _ = answer.send(built);
+        // A session that gave up meanwhile (its client left, the broker stopped) never gets the
+        // link: it is ended here, or the router would keep the session and its connection slot.
+        if let Err(Some((mut tx, _rx, _ack))) = answer.send(built) {
+            let _ = super::session::ready_now(tx.send(super::session::disconnect_packet()));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(id: &str) -> LinkRequest {
+        LinkRequest {
+            router_client_id: id.to_owned(),
+            clean_session: true,
+            topic_alias_max: 0,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_link_whose_session_gave_up_waiting_does_not_keep_its_slot_on_the_router() {
+        // A real router with room for one connection, and one builder thread, so jobs run in order.
+        let config = rumqttd::RouterConfig {
+            max_connections: 1,
+            ..super::super::broker::router_config()
+        };
+        let router_tx = rumqttd::Router::new(0, config).spawn();
+        let full_tx = router_tx.clone();
+        let router = RouterAccess::with_builder_threads(
+            1,
+            move |id| LinkBuilder::new(id, router_tx.clone()),
+            move || full_tx.is_full(),
+        );
+        let (answer, answered) = oneshot::channel();
+        drop(answered);
+        let gave_up = LinkJob {
+            request: request("left-early"),
+            answer,
+        };
+        assert!(router.link_jobs.send(gave_up).await.is_ok());
+        let next = router.link(request("next")).await;
+        assert!(
+            next.is_some(),
+            "the router refused the next client: the abandoned link still holds the only slot"
+        );
     }
 }

@@ -494,7 +494,7 @@ pub fn disconnect_packet() -> Packet {
 
 /// Polls a future once: its output if it is ready now (rumqttd's link calls finish at once when
 /// their data is already there).
-fn ready_now<F: Future>(future: F) -> Option<F::Output> {
+pub(super) fn ready_now<F: Future>(future: F) -> Option<F::Output> {
     let mut future = std::pin::pin!(future);
     match future
         .as_mut()
