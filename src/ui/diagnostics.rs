@@ -44,7 +44,7 @@ pub fn ui(ui: &mut egui::Ui, snapshot: &Snapshot) -> Option<String> {
                         None => ui.monospace("none on this system"),
                     }
                     .on_hover_text(format!(
-                        "{}; the app keeps some for itself",
+                        "Open files: {}; the app keeps some for itself",
                         crate::engine::limits::costs_in_words()
                     ));
                     ui.end_row();
