@@ -190,7 +190,8 @@ impl BrokerHost {
                 let full_tx = router_tx.clone();
                 Arc::new(RouterAccess::from_parts(
                     move |client_id| LinkBuilder::new(client_id, router_tx.clone()),
-                    move || full_tx.is_full(),
+                    // A router that is gone never empties its channel: links then fail at once.
+                    move || full_tx.is_full() && !full_tx.is_disconnected(),
                 ))
             })
             .clone()
