@@ -315,3 +315,28 @@ fn a_v5_client_that_leaves_asking_for_its_will_gets_it_published() {
         "MQTT 5's reason 0x04 asks for the will"
     );
 }
+
+#[test]
+fn a_client_that_hangs_up_right_after_a_packet_the_router_refuses_gets_its_will_published() {
+    use std::io::Write;
+    const CLIENTS: usize = 24;
+    let (_engine, info) = running_broker();
+    let (_watcher, mut watcher_conn) = will_watcher(&info, "hangup-watcher");
+    for n in 0..CLIENTS {
+        let mut socket = raw_v5_with_will(&info, &format!("hangup-{n:02}"), "gone");
+        // A PUBACK for a message the broker never sent (rumqttd's router ends the session for
+        // it), then the connection closes at once: whichever the session notices first, the will
+        // must not be handed to a link the router has already dropped.
+        socket.write_all(&[0x40, 0x02, 0x00, 0x4D]).unwrap();
+        drop(socket);
+    }
+    let mut wills: Vec<String> = receive_v4(&mut watcher_conn, CLIENTS)
+        .into_iter()
+        .map(|r| r.topic)
+        .collect();
+    wills.sort();
+    let expected: Vec<String> = (0..CLIENTS)
+        .map(|n| format!("wills/hangup-{n:02}"))
+        .collect();
+    assert_eq!(wills, expected, "every client's will was published");
+}

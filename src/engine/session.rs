@@ -122,7 +122,7 @@ where
             .as_ref()
             .and_then(|p| p.session_expiry_interval)
             .unwrap_or(0);
-        let mut will = Will::from_connect(will, will_properties, session_expiry);
+        let will = Will::from_connect(will, will_properties, session_expiry);
         let topic_alias_max = properties
             .as_ref()
             .and_then(|p| p.topic_alias_max)
@@ -182,6 +182,8 @@ where
         let silence = tokio::time::sleep(keep_alive.unwrap_or_default());
         tokio::pin!(silence);
         let mut stopping = self.door.stopping.clone();
+        // An MQTT 5 client that leaves with reason 0x04 still wants its will published.
+        let mut will_asked_for = false;
         let end = if let Err(end) = connack_written {
             end
         } else {
@@ -194,17 +196,8 @@ where
                             _ => None,
                         };
                         // MQTT 5: a client may leave cleanly and still ask for its will.
-                        if disconnect == Some(DisconnectReasonCode::DisconnectWithWillMessage)
-                            && let Some(will) = will.take()
-                        {
-                            if will.delay.is_zero() {
-                                let goodbye = batch.pop();
-                                batch.push(will.packet());
-                                batch.extend(goodbye);
-                            } else {
-                                self.door.router.publish_will_later(router_id.clone(), will);
-                            }
-                        }
+                        will_asked_for |=
+                            disconnect == Some(DisconnectReasonCode::DisconnectWithWillMessage);
                         self.door.router.wait_for_room().await;
                         if link.forward(&mut batch).await.is_err() {
                             link.ended = true;
@@ -271,27 +264,20 @@ where
             }
         };
         // The router hears of the end before the id is handed on to a newer connection.
-        let will_goes = !matches!(
-            end,
-            SessionEnd::BrokerStopping | SessionEnd::ClientClosed { clean: true }
-        );
-        if link.ended {
-            if will_goes
-                && let Some(will) = will
-                && matches!(end, SessionEnd::BrokerClosed)
-            {
+        link.end(&self.door.router).await;
+        let will_goes = match end {
+            SessionEnd::ClientClosed { clean: true } => will_asked_for,
+            SessionEnd::BrokerStopping | SessionEnd::Refused(_) => false,
+            _ => true,
+        };
+        // The will goes on a link of its own: the session's link may already be gone on the router
+        // (it disconnected the client for a bad packet just before the client hung up), and a will
+        // handed to it would be lost.
+        if let Some(will) = will.filter(|_| will_goes) {
+            if will.delay.is_zero() {
+                self.door.router.publish_will_now(will).await;
+            } else {
                 self.door.router.publish_will_later(router_id, will);
-            }
-        } else {
-            match will.filter(|_| will_goes) {
-                Some(will) if will.delay.is_zero() => {
-                    link.end(Some(will), &self.door.router).await;
-                }
-                Some(will) => {
-                    link.end(None, &self.door.router).await;
-                    self.door.router.publish_will_later(router_id, will);
-                }
-                None => link.end(None, &self.door.router).await,
             }
         }
         end
@@ -461,16 +447,13 @@ impl RouterSide {
         self.tx.send(last).await.map(|_| ()).map_err(|_| ())
     }
 
-    /// Ends the session on the router: the will (if it goes now), then DISCONNECT.
-    async fn end(&mut self, will: Option<Will>, router: &super::router_link::RouterAccess) {
+    /// Ends the session on the router with a DISCONNECT, unless it has ended there already.
+    async fn end(&mut self, router: &super::router_link::RouterAccess) {
         if self.ended {
             return;
         }
         self.ended = true;
         router.wait_for_room().await;
-        if let Some(will) = will {
-            self.tx.buffer().push_back(will.packet());
-        }
         let _ = self.tx.send(disconnect_packet()).await;
     }
 }
