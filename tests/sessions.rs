@@ -340,3 +340,32 @@ fn a_client_that_hangs_up_right_after_a_packet_the_router_refuses_gets_its_will_
         .collect();
     assert_eq!(wills, expected, "every client's will was published");
 }
+
+#[test]
+fn a_connect_whose_will_topic_has_a_wildcard_is_refused() {
+    use std::io::{Read, Write};
+    let (_engine, info) = running_broker();
+    let (_watcher, mut watcher_conn) = will_watcher(&info, "wildcard-watcher");
+    let mut connect = rumqttc::mqttbytes::v4::Connect::new("wild-will");
+    connect.last_will = Some(LastWill::new("wills/#", "x", QoS::AtMostOnce, false));
+    let mut bytes = bytes::BytesMut::new();
+    connect.write(&mut bytes).unwrap();
+    let mut socket = std::net::TcpStream::connect(info.tcp).unwrap();
+    socket.set_read_timeout(Some(PATIENCE)).unwrap();
+    socket.write_all(&bytes).unwrap();
+    let mut answer = Vec::new();
+    let _ = socket.read_to_end(&mut answer);
+    // A CONNACK is 0x20; a connection closed without one reads as nothing.
+    assert!(
+        answer.first() != Some(&0x20),
+        "MQTT: a will topic is a topic name, without wildcards; got {answer:?}"
+    );
+    // And its will never reaches anyone.
+    let (control, mut control_conn) = v4_client(info.tcp, "wildcard-control", |_| {});
+    control
+        .publish("wills/marker", QoS::AtLeastOnce, false, "x")
+        .unwrap();
+    pump_v4(&mut control_conn, Duration::from_millis(200));
+    let got = receive_v4(&mut watcher_conn, 1);
+    assert_eq!(got.first().map(|r| r.topic.as_str()), Some("wills/marker"));
+}

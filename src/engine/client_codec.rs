@@ -32,7 +32,16 @@ fn refuse_server_only(stream: &BytesMut) -> Result<(), Error> {
 /// Remembers whether the connection's session is persistent and refuses what would crash the router.
 fn check_client_packet(persistent_session: &mut bool, packet: Packet) -> Result<Packet, Error> {
     match &packet {
-        Packet::Connect(connect, ..) => *persistent_session = !connect.clean_session,
+        Packet::Connect(connect, _, will, ..) => {
+            // A will is published like a PUBLISH, so its topic follows the same rules.
+            if will
+                .as_ref()
+                .is_some_and(|will| !publish_topic_is_valid(&will.topic, false))
+            {
+                return Err(Error::InvalidProtocol);
+            }
+            *persistent_session = !connect.clean_session;
+        }
         Packet::Subscribe(subscribe, _)
             if *persistent_session
                 && subscribe

@@ -113,7 +113,7 @@ where
             Ok(_) | Err(_) => {
                 return SessionEnd::ProtocolError {
                     from_client: true,
-                    reason: "its CONNECT packet could not be read".to_owned(),
+                    reason: "its CONNECT packet could not be read or breaks MQTT's rules (a will topic with + or #, say)".to_owned(),
                 };
             }
         };
