@@ -98,8 +98,93 @@ pub struct RouterAccess {
     link_jobs: mpsc::Sender<LinkJob>,
     channel_full: IsFull,
     /// Wills waiting out an MQTT 5 will delay, by router client id.
-    delayed_wills: Mutex<HashMap<String, oneshot::Sender<WillFate>>>,
+    delayed_wills: Mutex<DelayedWills>,
     will_links: AtomicU64,
+}
+
+/// Wills waiting out their delay, and what they hold: bounded, as any client can leave one behind.
+struct DelayedWills {
+    by_client: HashMap<String, WaitingWill>,
+    bytes: usize,
+    limits: DelayedWillLimits,
+    /// Tells each waiting will from a newer one for the same client id.
+    next_generation: u64,
+}
+
+struct WaitingWill {
+    generation: u64,
+    bytes: usize,
+    fate: oneshot::Sender<WillFate>,
+}
+
+/// How many delayed wills may wait at once, and how many bytes of topic and payload they may hold;
+/// past either, a will goes at once instead of waiting (early is what MQTT allows a server).
+#[derive(Debug, Clone, Copy)]
+struct DelayedWillLimits {
+    count: usize,
+    bytes: usize,
+}
+
+const DELAYED_WILL_LIMITS: DelayedWillLimits = DelayedWillLimits {
+    count: 10_000,
+    bytes: 64 * 1024 * 1024,
+};
+
+impl DelayedWills {
+    fn new(limits: DelayedWillLimits) -> Self {
+        Self {
+            by_client: HashMap::new(),
+            bytes: 0,
+            limits,
+            next_generation: 0,
+        }
+    }
+
+    /// The waiting will of this client id, taken out.
+    fn take(&mut self, router_client_id: &str) -> Option<WaitingWill> {
+        let waiting = self.by_client.remove(router_client_id)?;
+        self.bytes = self.bytes.saturating_sub(waiting.bytes);
+        Some(waiting)
+    }
+
+    /// Takes out this client id's waiting will only if it is still the one of this generation.
+    fn take_own(&mut self, router_client_id: &str, generation: u64) {
+        if self
+            .by_client
+            .get(router_client_id)
+            .is_some_and(|waiting| waiting.generation == generation)
+        {
+            self.take(router_client_id);
+        }
+    }
+
+    /// Registers a will to wait; None when the limits leave no room (it should go at once).
+    fn wait(
+        &mut self,
+        router_client_id: &str,
+        bytes: usize,
+    ) -> Option<(u64, oneshot::Receiver<WillFate>)> {
+        // An older will still waiting for this id belongs to a session that has ended for good.
+        if let Some(older) = self.take(router_client_id) {
+            let _ = older.fate.send(WillFate::PublishNow);
+        }
+        if self.by_client.len() >= self.limits.count || self.bytes + bytes > self.limits.bytes {
+            return None;
+        }
+        let generation = self.next_generation;
+        self.next_generation += 1;
+        let (fate, fate_rx) = oneshot::channel();
+        self.bytes += bytes;
+        self.by_client.insert(
+            router_client_id.to_owned(),
+            WaitingWill {
+                generation,
+                bytes,
+                fate,
+            },
+        );
+        Some((generation, fate_rx))
+    }
 }
 
 impl RouterAccess {
@@ -131,9 +216,27 @@ impl RouterAccess {
         Self {
             link_jobs,
             channel_full: Box::new(channel_full),
-            delayed_wills: Mutex::new(HashMap::new()),
+            delayed_wills: Mutex::new(DelayedWills::new(DELAYED_WILL_LIMITS)),
             will_links: AtomicU64::new(0),
         }
+    }
+
+    /// The same, with other limits for delayed wills (tests use small ones).
+    #[cfg(test)]
+    fn with_delayed_will_limits(self, limits: DelayedWillLimits) -> Self {
+        Self {
+            delayed_wills: Mutex::new(DelayedWills::new(limits)),
+            ..self
+        }
+    }
+
+    /// How many delayed wills are waiting.
+    #[cfg(test)]
+    fn delayed_wills_waiting(&self) -> usize {
+        self.delayed_wills
+            .lock()
+            .map(|wills| wills.by_client.len())
+            .unwrap_or_default()
     }
 
     /// A new link on the router, or None if the router did not take it (it is gone, or no
@@ -163,9 +266,9 @@ impl RouterAccess {
             .delayed_wills
             .lock()
             .ok()
-            .and_then(|mut wills| wills.remove(router_client_id));
+            .and_then(|mut wills| wills.take(router_client_id));
         if let Some(waiting) = waiting {
-            let _ = waiting.send(if clean_session {
+            let _ = waiting.fate.send(if clean_session {
                 WillFate::PublishNow
             } else {
                 WillFate::Cancel
@@ -175,11 +278,20 @@ impl RouterAccess {
 
     /// Publishes a will after its delay (or at once), through a short-lived link of its own.
     pub fn publish_will_later(self: &std::sync::Arc<Self>, router_client_id: String, will: Will) {
-        let (fate_tx, fate_rx) = oneshot::channel();
-        if let Ok(mut wills) = self.delayed_wills.lock() {
-            wills.insert(router_client_id.clone(), fate_tx);
-        }
+        let bytes = will.publish.topic.len() + will.publish.payload.len();
+        let registered = self
+            .delayed_wills
+            .lock()
+            .ok()
+            .and_then(|mut wills| wills.wait(&router_client_id, bytes));
         let router = self.clone();
+        let Some((generation, fate_rx)) = registered else {
+            tracing::info!(
+                "too many delayed last wills are waiting: {router_client_id:?}'s goes at once"
+            );
+            tokio::spawn(async move { router.publish_will_now(will).await });
+            return;
+        };
         tokio::spawn(async move {
             let publish = match tokio::time::timeout(will.delay, fate_rx).await {
                 Ok(Ok(WillFate::Cancel)) => false,
@@ -187,7 +299,7 @@ impl RouterAccess {
                 // The delay is over (or the broker is going away): the will goes.
                 Ok(Err(_)) | Err(_) => {
                     if let Ok(mut wills) = router.delayed_wills.lock() {
-                        wills.remove(&router_client_id);
+                        wills.take_own(&router_client_id, generation);
                     }
                     true
                 }
@@ -255,20 +367,98 @@ mod tests {
         }
     }
 
-    #[tokio::test]
-    async fn a_link_whose_session_gave_up_waiting_does_not_keep_its_slot_on_the_router() {
-        // A real router with room for one connection, and one builder thread, so jobs run in order.
+    /// A real router (with room for `max_connections`) and one builder thread, so jobs run in order.
+    fn real_router(max_connections: usize) -> RouterAccess {
         let config = rumqttd::RouterConfig {
-            max_connections: 1,
+            max_connections,
             ..super::super::broker::router_config()
         };
         let router_tx = rumqttd::Router::new(0, config).spawn();
         let full_tx = router_tx.clone();
-        let router = RouterAccess::with_builder_threads(
+        RouterAccess::with_builder_threads(
             1,
             move |id| LinkBuilder::new(id, router_tx.clone()),
             move || full_tx.is_full(),
+        )
+    }
+
+    fn will(topic: &str, payload: &str) -> Will {
+        Will {
+            publish: Publish::new(topic.to_owned(), payload.to_owned(), false),
+            properties: None,
+            delay: Duration::from_secs(600),
+        }
+    }
+
+    /// A link on the router subscribed to `wills/#`.
+    async fn will_watcher(router: &RouterAccess) -> LinkRx {
+        let (mut tx, rx, _ack) = router
+            .link(request("watcher"))
+            .await
+            .expect("the watcher's link");
+        tx.subscribe("wills/#").expect("the watcher subscribes");
+        rx
+    }
+
+    /// The next will the watcher sees: (topic, payload).
+    async fn next_will(watcher: &mut LinkRx) -> (String, String) {
+        let patience = Duration::from_secs(20);
+        loop {
+            let next = tokio::time::timeout(patience, watcher.next()).await;
+            match next {
+                Ok(Ok(Some(Notification::Forward(forward)))) => {
+                    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+                    return (text(&forward.publish.topic), text(&forward.publish.payload));
+                }
+                Ok(Ok(Some(Notification::Unschedule))) => {
+                    let _ = watcher.wake().await;
+                }
+                Ok(Ok(_)) => {}
+                Ok(Err(error)) => panic!("the watcher's link ended: {error}"),
+                Err(_) => panic!("no will within {patience:?}"),
+            }
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn past_the_delayed_wills_limit_a_will_goes_at_once() {
+        let router =
+            std::sync::Arc::new(real_router(10).with_delayed_will_limits(DelayedWillLimits {
+                count: 1,
+                bytes: 1024,
+            }));
+        let mut watcher = will_watcher(&router).await;
+        router.publish_will_later("waits".into(), will("wills/waits", "later"));
+        router.publish_will_later("no-room".into(), will("wills/no-room", "now"));
+        assert_eq!(
+            next_will(&mut watcher).await,
+            ("wills/no-room".to_owned(), "now".to_owned())
         );
+        assert_eq!(router.delayed_wills_waiting(), 1, "the first still waits");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_newer_will_for_the_same_id_sends_the_older_and_keeps_waiting_itself() {
+        let router = std::sync::Arc::new(real_router(10));
+        let mut watcher = will_watcher(&router).await;
+        router.publish_will_later("twice".into(), will("wills/twice", "older"));
+        router.publish_will_later("twice".into(), will("wills/twice", "newer"));
+        assert_eq!(
+            next_will(&mut watcher).await,
+            ("wills/twice".to_owned(), "older".to_owned())
+        );
+        assert_eq!(
+            router.delayed_wills_waiting(),
+            1,
+            "the newer will still waits, so its session can still cancel it"
+        );
+        router.client_connects("twice", false);
+        assert_eq!(router.delayed_wills_waiting(), 0);
+    }
+
+    #[tokio::test]
+    async fn a_link_whose_session_gave_up_waiting_does_not_keep_its_slot_on_the_router() {
+        let router = real_router(1);
         let (answer, answered) = oneshot::channel();
         drop(answered);
         let gave_up = LinkJob {
