@@ -369,3 +369,50 @@ fn a_connect_whose_will_topic_has_a_wildcard_is_refused() {
     let got = receive_v4(&mut watcher_conn, 1);
     assert_eq!(got.first().map(|r| r.topic.as_str()), Some("wills/marker"));
 }
+
+#[test]
+fn a_client_that_stopped_reading_is_taken_over_at_once_and_its_will_goes() {
+    use common::raw::{mqtt_string, packet};
+    use std::io::{Read, Write};
+    let (_engine, info) = running_broker();
+    let (_watcher, mut watcher_conn) = will_watcher(&info, "stall-watcher");
+    let raw_client = |id: &str, will: Option<LastWill>| {
+        let mut connect = rumqttc::mqttbytes::v4::Connect::new(id);
+        connect.last_will = will;
+        let mut bytes = bytes::BytesMut::new();
+        connect.write(&mut bytes).unwrap();
+        let mut socket = std::net::TcpStream::connect(info.tcp).unwrap();
+        socket.set_read_timeout(Some(PATIENCE)).unwrap();
+        socket.write_all(&bytes).unwrap();
+        let mut connack = [0u8; 4];
+        socket.read_exact(&mut connack).unwrap();
+        socket
+    };
+    // A client with a will, subscribed to a busy topic, that never reads again.
+    let will = LastWill::new("wills/stuck", "gone", QoS::AtMostOnce, false);
+    let mut stuck = raw_client("stuck", Some(will));
+    let mut subscribe = vec![0, 1];
+    subscribe.extend(mqtt_string(b"busy/#"));
+    subscribe.push(0);
+    stuck.write_all(&packet(0x82, &subscribe)).unwrap();
+    let mut suback = [0u8; 5];
+    stuck.read_exact(&mut suback).unwrap();
+    // More than the sockets between broker and client hold, so the broker's write to it blocks.
+    let mut flooder = raw_client("flooder", None);
+    let mut body = mqtt_string(b"busy/x");
+    body.extend([b'x'; 1024]);
+    let publish = packet(0x30, &body);
+    for _ in 0..24 * 1024 {
+        flooder.write_all(&publish).unwrap();
+    }
+    // The same id connects again: the stuck session ends now (taken over: its will goes), not once
+    // its write gives up a minute later.
+    let (_again, _again_conn) = v4_client(info.tcp, "stuck", |_| {});
+    let got = receive_v4(&mut watcher_conn, 1);
+    assert_eq!(
+        got.first()
+            .map(|r| (r.topic.as_str(), r.payload.as_slice())),
+        Some(("wills/stuck", &b"gone"[..]))
+    );
+    drop(stuck);
+}

@@ -397,7 +397,14 @@ where
             return Ok(());
         }
         self.trace_out.feed(outbox, true);
-        let written = tokio::time::timeout(STALLED_CLIENT, self.client_wr.write_all(outbox)).await;
+        // A client that does not read holds the write up (at most STALLED_CLIENT); meanwhile the
+        // broker may stop, or the same client id connect again, and neither waits for it.
+        let mut stopping = self.door.stopping.clone();
+        let written = tokio::select! {
+            written = tokio::time::timeout(STALLED_CLIENT, self.client_wr.write_all(outbox)) => written,
+            _ = stopping.wait_for(|s| *s) => return Err(SessionEnd::BrokerStopping),
+            _ = client_handover::superseded(self.hold) => return Err(SessionEnd::TakenOver),
+        };
         if !matches!(written, Ok(Ok(()))) {
             return Err(SessionEnd::ClientClosed { clean: false });
         }
