@@ -132,6 +132,7 @@ impl BrokerHost {
             stopping: stopping_rx,
             auth_guard: Default::default(),
             handovers: Default::default(),
+            partial_packets: Default::default(),
         });
         let tcp_door = door.clone();
         handle.spawn(async move {

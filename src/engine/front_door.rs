@@ -55,6 +55,8 @@ pub struct FrontDoor {
     pub auth_guard: Arc<AuthGuard>,
     /// Which connection holds each client id towards rumqttd.
     pub handovers: Arc<Handovers>,
+    /// What all clients together may leave the broker holding in partly sent packets.
+    pub partial_packets: super::partial_packets::PartialPacketBudget,
 }
 
 impl FrontDoor {

@@ -22,6 +22,7 @@ pub mod limited_read;
 pub mod limits;
 pub mod monitor;
 pub mod mqtt_wire;
+pub mod partial_packets;
 pub mod router_link;
 pub mod session;
 pub mod settings;

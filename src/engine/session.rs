@@ -184,11 +184,16 @@ where
         let mut stopping = self.door.stopping.clone();
         // An MQTT 5 client that leaves with reason 0x04 still wants its will published.
         let mut will_asked_for = false;
+        let door = self.door;
+        let mut partly_sent = door.partial_packets.share();
         let end = if let Err(end) = connack_written {
             end
         } else {
             loop {
-                match self.decode(&mut inbox) {
+                let decoded = self.decode(&mut inbox);
+                // What is left is a packet not complete yet: its bytes count against the budget.
+                partly_sent.holding(inbox.len());
+                match decoded {
                     Ok(batch) if batch.is_empty() => {}
                     Ok(mut batch) => {
                         let disconnect = match batch.last() {
@@ -255,6 +260,15 @@ where
                             break SessionEnd::ProtocolError {
                                 from_client: true,
                                 reason,
+                            };
+                        }
+                        if !partly_sent.holding(inbox.len()) {
+                            break SessionEnd::ProtocolError {
+                                from_client: true,
+                                reason: format!(
+                                    "it was sending a large packet while other clients' unfinished packets already held the broker's {} MiB for them; send it again later",
+                                    super::partial_packets::SHARED_BUDGET / (1024 * 1024)
+                                ),
                             };
                         }
                     }
