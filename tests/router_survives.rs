@@ -1,6 +1,7 @@
-//! rumqttd's router thread outlives a client that its own bad packet gets disconnected while the
-//! router had paused it for a full outgoing buffer (stock rumqttd 0.20 panicked there and every client
-//! lost the broker; vendor/rumqttd/PATCHED.md). Real broker, raw client over TCP.
+//! rumqttd's router thread outlives what killed it in stock rumqttd 0.20 (and with it the broker, for
+//! every client; vendor/rumqttd/PATCHED.md): a client that its own bad packet gets disconnected while
+//! the router had paused it for a full outgoing buffer, and topics whose first character is not ASCII.
+//! Real broker, real clients over TCP.
 
 mod common;
 
@@ -68,4 +69,30 @@ fn an_unsolicited_puback_from_a_paused_client_leaves_the_broker_serving_everyone
     if let Err(why) = verdict {
         panic!("{why}");
     }
+}
+
+#[test]
+fn topics_starting_with_a_non_ascii_character_are_delivered_live_and_retained() {
+    let (_engine, info) = running_broker();
+    // Retained first, while nobody subscribes: stock rumqttd panicked at the next SUBSCRIBE.
+    let (publisher, mut publisher_conn) = v4_client(info.tcp, "ñandú", |_| {});
+    publisher
+        .publish("ñ/retained", rumqttc::QoS::AtLeastOnce, true, "kept")
+        .unwrap();
+    pump_v4(&mut publisher_conn, std::time::Duration::from_millis(200));
+    let (subscriber, mut subscriber_conn) = v4_client(info.tcp, "élève", |_| {});
+    subscriber.subscribe("#", rumqttc::QoS::AtMostOnce).unwrap();
+    wait_v4_suback(&mut subscriber_conn);
+    let retained = receive_v4(&mut subscriber_conn, 1);
+    assert_eq!(
+        retained.first().map(|r| r.topic.as_str()),
+        Some("ñ/retained")
+    );
+    // Live, with a subscriber on `#`: stock rumqttd panicked matching the topic against the filter.
+    publisher
+        .publish("é/x", rumqttc::QoS::AtLeastOnce, false, "live")
+        .unwrap();
+    pump_v4(&mut publisher_conn, std::time::Duration::from_millis(200));
+    let live = receive_v4(&mut subscriber_conn, 1);
+    assert_eq!(live.first().map(|r| r.topic.as_str()), Some("é/x"));
 }

@@ -655,7 +655,9 @@ pub fn valid_filter(filter: &str) -> bool {
 /// **NOTE**: make sure a topic is validated during a publish and filter is validated
 /// during a subscribe
 pub fn matches(topic: &str, filter: &str) -> bool {
-    if !topic.is_empty() && topic[..1].contains('$') {
+    // MQTT Playground patch: `topic[..1]` sliced a topic's first byte, and panicked on the router
+    // thread for any topic starting with a character of more than one byte (é/…, ñ, ü).
+    if topic.starts_with('$') {
         return false;
     }
 
