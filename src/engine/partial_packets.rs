@@ -64,6 +64,10 @@ impl Share<'_> {
     /// the difference beyond its free allowance. False when the budget cannot cover it.
     pub fn holding(&mut self, pending: usize) -> bool {
         let wanted = pending.saturating_sub(FREE_PER_CONNECTION);
+        // The usual case, every read of a client within its allowance, leaves the shared count alone.
+        if wanted == self.held {
+            return true;
+        }
         if wanted > self.held {
             if !self.budget.take(wanted - self.held) {
                 return false;
