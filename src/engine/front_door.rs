@@ -526,6 +526,15 @@ async fn handle_client<R, W>(
         SessionEnd::TakenOver | SessionEnd::KeepAliveExpired if was_accepted => {
             door.events.send(disconnected(false))
         }
+        SessionEnd::OverLimit(reason) => {
+            door.events.send(Event::ConnectionRejected {
+                peer,
+                reason: format!("closed: {reason}"),
+            });
+            if was_accepted {
+                door.events.send(disconnected(false));
+            }
+        }
         SessionEnd::ProtocolError {
             from_client,
             reason,
@@ -562,7 +571,9 @@ fn trace_end(ending: &SessionEnd) -> ConnectionEnd {
         SessionEnd::BrokerClosed => ConnectionEnd::ClosedByBroker,
         SessionEnd::BrokerStopping => ConnectionEnd::BrokerStopping,
         SessionEnd::TakenOver => ConnectionEnd::TakenOver,
-        SessionEnd::Refused(reason) => ConnectionEnd::Refused(reason.clone()),
+        SessionEnd::Refused(reason) | SessionEnd::OverLimit(reason) => {
+            ConnectionEnd::Refused(reason.clone())
+        }
         SessionEnd::ProtocolError {
             from_client,
             reason,

@@ -100,6 +100,8 @@ pub struct RouterAccess {
     /// Wills waiting out an MQTT 5 will delay, by router client id.
     delayed_wills: Mutex<DelayedWills>,
     will_links: AtomicU64,
+    /// Every filter the router keeps a log for (it frees none), bounded.
+    known_filters: Mutex<super::known_filters::KnownFilters>,
 }
 
 /// Wills waiting out their delay, and what they hold: bounded, as any client can leave one behind.
@@ -217,6 +219,7 @@ impl RouterAccess {
             link_jobs,
             channel_full: Box::new(channel_full),
             delayed_wills: Mutex::new(DelayedWills::new(DELAYED_WILL_LIMITS)),
+            known_filters: Mutex::new(Default::default()),
             will_links: AtomicU64::new(0),
         }
     }
@@ -256,6 +259,17 @@ impl RouterAccess {
     pub async fn wait_for_room(&self) {
         while (self.channel_full)() {
             tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+    }
+
+    /// A SUBSCRIBE's filters may go to the router, or the reason they may not (see known_filters.rs).
+    pub fn admit_filters<'a>(
+        &self,
+        filters: impl IntoIterator<Item = &'a str>,
+    ) -> Result<(), String> {
+        match self.known_filters.lock() {
+            Ok(mut known) => known.admit(filters),
+            Err(_) => Err("the broker's list of topic filters is unusable".to_owned()),
         }
     }
 

@@ -25,6 +25,7 @@ use super::client_handover::{self, Hold};
 use super::clients::ClientEntry;
 use super::events::Event;
 use super::front_door::{FrontDoor, MAX_CONNECT_LEN};
+use super::known_filters::ConnectionFilters;
 use super::mqtt_wire::{FrameCounter, ProtocolVersion};
 use super::router_link::{LinkRequest, Will};
 use super::trace::Leg;
@@ -53,6 +54,8 @@ pub enum SessionEnd {
     /// A newer connection with the same client id asked this one to close.
     TakenOver,
     Refused(String),
+    /// The client asked for more than the broker's limits allow (the reason says which).
+    OverLimit(String),
     ProtocolError {
         from_client: bool,
         reason: String,
@@ -186,6 +189,7 @@ where
         let mut will_asked_for = false;
         let door = self.door;
         let mut partly_sent = door.partial_packets.share();
+        let mut held_filters = ConnectionFilters::default();
         let end = if let Err(end) = connack_written {
             end
         } else {
@@ -203,6 +207,9 @@ where
                         // MQTT 5: a client may leave cleanly and still ask for its will.
                         will_asked_for |=
                             disconnect == Some(DisconnectReasonCode::DisconnectWithWillMessage);
+                        if let Err(reason) = self.admit_filters(&batch, &mut held_filters) {
+                            break SessionEnd::OverLimit(reason);
+                        }
                         self.door.router.wait_for_room().await;
                         if link.forward(&mut batch).await.is_err() {
                             link.ended = true;
@@ -263,13 +270,10 @@ where
                             };
                         }
                         if !partly_sent.holding(inbox.len()) {
-                            break SessionEnd::ProtocolError {
-                                from_client: true,
-                                reason: format!(
-                                    "it was sending a large packet while other clients' unfinished packets already held the broker's {} MiB for them; send it again later",
-                                    super::partial_packets::SHARED_BUDGET / (1024 * 1024)
-                                ),
-                            };
+                            break SessionEnd::OverLimit(format!(
+                                "it was sending a large packet while other clients' unfinished packets already held the broker's {} MiB for them; send it again later",
+                                super::partial_packets::SHARED_BUDGET / (1024 * 1024)
+                            ));
                         }
                     }
                     Turn::Stopping => break SessionEnd::BrokerStopping,
@@ -295,6 +299,25 @@ where
             }
         }
         end
+    }
+
+    /// Checks a batch's SUBSCRIBEs against this connection's and the router's bounds on filters
+    /// (known_filters.rs) before the router sees them, and notes its UNSUBSCRIBEs.
+    fn admit_filters(&self, batch: &[Packet], held: &mut ConnectionFilters) -> Result<(), String> {
+        for packet in batch {
+            match packet {
+                Packet::Subscribe(subscribe, _) => {
+                    let filters = || subscribe.filters.iter().map(|f| f.path.as_str());
+                    held.subscribe(filters())?;
+                    self.door.router.admit_filters(filters())?;
+                }
+                Packet::Unsubscribe(unsubscribe, _) => {
+                    held.unsubscribe(unsubscribe.filters.iter().map(String::as_str));
+                }
+                _ => {}
+            }
+        }
+        Ok(())
     }
 
     /// The broker said yes: the client is listed and Activity hears of it.
