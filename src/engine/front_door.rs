@@ -529,7 +529,7 @@ async fn handle_client<R, W>(
         SessionEnd::OverLimit(reason) => {
             door.events.send(Event::ConnectionRejected {
                 peer,
-                reason: format!("closed: {reason}"),
+                reason: reason.clone(),
             });
             if was_accepted {
                 door.events.send(disconnected(false));
@@ -546,7 +546,7 @@ async fn handle_client<R, W>(
             };
             door.events.send(Event::ConnectionRejected {
                 peer,
-                reason: format!("closed because {who} sent a malformed packet ({reason})"),
+                reason: format!("{who} sent a malformed packet ({reason})"),
             });
             if was_accepted {
                 door.events.send(disconnected(false));

@@ -53,7 +53,7 @@ impl KnownFilters {
         {
             return Err(format!(
                 "it subscribed to new topic filters, but the broker already keeps {} different ones (it keeps each until the app exits); subscribe with wildcards (+, #) instead",
-                self.filters.len()
+                super::limits::thousands(self.filters.len() as u64)
             ));
         }
         self.bytes += new_bytes;
@@ -84,7 +84,8 @@ impl ConnectionFilters {
             || self.bytes + new_bytes > MAX_FILTER_BYTES_PER_CONNECTION
         {
             return Err(format!(
-                "it subscribed to more than {MAX_FILTERS_PER_CONNECTION} topic filters at once; subscribe with wildcards (+, #) instead"
+                "it subscribed to more than {} topic filters at once; subscribe with wildcards (+, #) instead",
+                super::limits::thousands(MAX_FILTERS_PER_CONNECTION as u64)
             ));
         }
         self.bytes += new_bytes;
