@@ -416,3 +416,22 @@ fn a_client_that_stopped_reading_is_taken_over_at_once_and_its_will_goes() {
     );
     drop(stuck);
 }
+
+#[test]
+fn a_v5_client_that_leaves_reporting_an_error_gets_its_will_published() {
+    use std::io::Write;
+    let (_engine, info) = running_broker();
+    let (_watcher, mut watcher_conn) = will_watcher(&info, "error-watcher");
+
+    let mut socket = raw_v5_with_will(&info, "error-leaver", "failed");
+    // DISCONNECT with reason 0x80, "unspecified error": MQTT 5 deletes the will only for 0x00.
+    socket.write_all(&[0xE0, 0x01, 0x80]).unwrap();
+
+    let got = receive_v4(&mut watcher_conn, 1);
+    assert_eq!(
+        got.first()
+            .map(|r| (r.topic.as_str(), r.payload.as_slice())),
+        Some(("wills/error-leaver", &b"failed"[..])),
+        "only a normal disconnection (0x00) deletes the will"
+    );
+}

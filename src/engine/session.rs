@@ -185,7 +185,7 @@ where
         let silence = tokio::time::sleep(keep_alive.unwrap_or_default());
         tokio::pin!(silence);
         let mut stopping = self.door.stopping.clone();
-        // An MQTT 5 client that leaves with reason 0x04 still wants its will published.
+        // An MQTT 5 client that leaves with a reason other than 0x00 still has its will published.
         let mut will_asked_for = false;
         let door = self.door;
         let mut partly_sent = door.partial_packets.share();
@@ -204,9 +204,12 @@ where
                             Some(Packet::Disconnect(disconnect, _)) => Some(disconnect.reason_code),
                             _ => None,
                         };
-                        // MQTT 5: a client may leave cleanly and still ask for its will.
-                        will_asked_for |=
-                            disconnect == Some(DisconnectReasonCode::DisconnectWithWillMessage);
+                        // MQTT 5 deletes the will only for reason 0x00 (normal disconnection): a
+                        // client that leaves with any other reason (0x04 asks for it outright,
+                        // 0x80 and up report an error) still gets it published.
+                        will_asked_for |= disconnect.is_some_and(|reason| {
+                            reason != DisconnectReasonCode::NormalDisconnection
+                        });
                         if let Err(reason) = self.admit_filters(&batch, &mut held_filters) {
                             break SessionEnd::OverLimit(reason);
                         }
