@@ -307,16 +307,18 @@ impl RouterAccess {
             return;
         };
         tokio::spawn(async move {
+            // However this task ends (the broker's runtime shutting down drops it), its entry goes:
+            // the list outlives the runtime, and a stale entry would count against the bound.
+            let _entry = WaitingEntry {
+                router: router.clone(),
+                router_client_id,
+                generation,
+            };
             let publish = match tokio::time::timeout(will.delay, fate_rx).await {
                 Ok(Ok(WillFate::Cancel)) => false,
                 Ok(Ok(WillFate::PublishNow)) => true,
                 // The delay is over (or the broker is going away): the will goes.
-                Ok(Err(_)) | Err(_) => {
-                    if let Ok(mut wills) = router.delayed_wills.lock() {
-                        wills.take_own(&router_client_id, generation);
-                    }
-                    true
-                }
+                Ok(Err(_)) | Err(_) => true,
             };
             if publish {
                 router.publish_will_now(will).await;
@@ -341,6 +343,22 @@ impl RouterAccess {
         };
         tx.buffer().push_back(will.packet());
         let _ = tx.send(super::session::disconnect_packet()).await;
+    }
+}
+
+/// A delayed will's place in the list, given up when its task ends (an entry already taken by a
+/// reconnecting client or a newer will is left alone).
+struct WaitingEntry {
+    router: std::sync::Arc<RouterAccess>,
+    router_client_id: String,
+    generation: u64,
+}
+
+impl Drop for WaitingEntry {
+    fn drop(&mut self) {
+        if let Ok(mut wills) = self.router.delayed_wills.lock() {
+            wills.take_own(&self.router_client_id, self.generation);
+        }
     }
 }
 
@@ -467,6 +485,19 @@ mod tests {
             "the newer will still waits, so its session can still cancel it"
         );
         router.client_connects("twice", false);
+        assert_eq!(router.delayed_wills_waiting(), 0);
+    }
+
+    #[test]
+    fn a_waiting_will_leaves_the_list_when_the_broker_runtime_it_waits_on_shuts_down() {
+        let router = std::sync::Arc::new(real_router(10));
+        let runtime = tokio::runtime::Runtime::new().expect("a runtime");
+        runtime.block_on(async {
+            router.publish_will_later("stopped".into(), will("wills/stopped", "x"));
+        });
+        assert_eq!(router.delayed_wills_waiting(), 1);
+        // What Stop does to the broker's runtime: its tasks are dropped.
+        runtime.shutdown_timeout(Duration::from_secs(5));
         assert_eq!(router.delayed_wills_waiting(), 0);
     }
 
