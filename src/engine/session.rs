@@ -194,10 +194,7 @@ where
             end
         } else {
             loop {
-                let decoded = self.decode(&mut inbox);
-                // What is left is a packet not complete yet: its bytes count against the budget.
-                partly_sent.holding(inbox.len());
-                match decoded {
+                match self.decode(&mut inbox) {
                     Ok(batch) if batch.is_empty() => {}
                     Ok(mut batch) => {
                         let disconnect = match batch.last() {
@@ -230,9 +227,8 @@ where
                         };
                     }
                 }
-                if inbox.capacity() > READ_MAX && inbox.is_empty() {
-                    inbox = BytesMut::with_capacity(READ_START);
-                }
+                give_back_large_buffer(&mut inbox);
+                partly_sent.holding(inbox.capacity());
                 let turn = tokio::select! {
                     read = read_some(self.client_rd, &mut inbox) => Turn::Read(read),
                     _ = &mut silence, if keep_alive.is_some() => Turn::Silent,
@@ -272,7 +268,9 @@ where
                                 reason,
                             };
                         }
-                        if !partly_sent.holding(inbox.len()) {
+                        // What a packet not complete yet holds counts against the shared budget:
+                        // the buffer's size, which is what it keeps from being freed.
+                        if !partly_sent.holding(inbox.capacity()) {
                             break SessionEnd::OverLimit(format!(
                                 "it was sending a large packet while other clients' unfinished packets already held the broker's {} MiB for them; send it again later",
                                 super::partial_packets::SHARED_BUDGET / (1024 * 1024)
@@ -462,6 +460,16 @@ where
     }
 }
 
+/// After a burst or a large packet, moves what is left (a little) into a small buffer of its own: the
+/// large one is shared with the packets cut from it, and the leftover would keep all of it alive.
+fn give_back_large_buffer(inbox: &mut BytesMut) {
+    if inbox.capacity() > READ_MAX && inbox.len() <= READ_MAX {
+        let mut small = BytesMut::with_capacity(READ_START.max(inbox.len()));
+        small.extend_from_slice(inbox);
+        *inbox = small;
+    }
+}
+
 /// Reads what the client has sent into `inbox`, making room first (at most READ_MAX per read).
 async fn read_some<R: AsyncRead + Unpin>(
     client: &mut R,
@@ -532,5 +540,40 @@ pub(super) fn ready_now<F: Future>(future: F) -> Option<F::Output> {
     {
         Poll::Ready(output) => Some(output),
         Poll::Pending => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_few_bytes_left_after_a_large_packet_do_not_keep_its_buffer() {
+        let mut inbox = BytesMut::with_capacity(4 * 1024 * 1024);
+        inbox.extend_from_slice(&vec![7u8; 4 * 1024 * 1024]);
+        // The packet is cut off and handled; three bytes of the next one are left.
+        drop(inbox.split_to(4 * 1024 * 1024 - 3));
+        // Making room for the next read takes back the whole (now unshared) buffer.
+        inbox.reserve(READ_START);
+        assert!(
+            inbox.capacity() > READ_MAX,
+            "the large buffer is kept by the leftover"
+        );
+        give_back_large_buffer(&mut inbox);
+        assert_eq!(&inbox[..], &[7, 7, 7]);
+        assert!(
+            inbox.capacity() <= READ_MAX,
+            "capacity {}",
+            inbox.capacity()
+        );
+    }
+
+    #[test]
+    fn a_large_packet_still_arriving_keeps_its_buffer() {
+        let mut inbox = BytesMut::with_capacity(4 * 1024 * 1024);
+        inbox.extend_from_slice(&vec![7u8; 1024 * 1024]);
+        give_back_large_buffer(&mut inbox);
+        assert_eq!(inbox.len(), 1024 * 1024);
+        assert!(inbox.capacity() >= 4 * 1024 * 1024);
     }
 }
