@@ -85,6 +85,12 @@ fn past_the_brokers_bound_new_filters_close_the_connection_and_kept_ones_are_sti
         let mut filler = connected(info.tcp, &format!("filler-{n}"));
         let filters = (first..first + MAX_FILTERS_PER_CONNECTION).map(|i| format!("many/{i}"));
         filler.write_all(&subscribe(1, filters)).unwrap();
+        // Its SUBACK means the broker has counted its filters (each connection is its own stream,
+        // so without it the late client's SUBSCRIBE could be counted first).
+        let mut suback = vec![0u8; 1 + 2 + 2 + MAX_FILTERS_PER_CONNECTION];
+        filler
+            .read_exact(&mut suback)
+            .expect("a SUBACK for the filler's filters");
         fillers.push(filler);
     }
     let mut late = connected(info.tcp, "late");
