@@ -48,6 +48,18 @@ fn hung_up(socket: &mut std::net::TcpStream) -> bool {
     }
 }
 
+/// A new client subscribed to `filter` gets what it publishes there.
+fn still_serves(addr: std::net::SocketAddr, id: &str, filter: &str) -> bool {
+    let (client, mut connection) = v4_client(addr, id, |_| {});
+    client.subscribe(filter, rumqttc::QoS::AtMostOnce).unwrap();
+    wait_v4_suback(&mut connection);
+    client
+        .publish(filter, rumqttc::QoS::AtMostOnce, false, "still here")
+        .unwrap();
+    let got = receive_v4(&mut connection, 1);
+    got.first().map(|r| r.topic.as_str()) == Some(filter)
+}
+
 #[test]
 fn one_connection_past_its_bound_is_closed_and_the_filters_it_held_still_serve_others() {
     let (_engine, info) = running_broker();
@@ -61,16 +73,7 @@ fn one_connection_past_its_bound_is_closed_and_the_filters_it_held_still_serve_o
         hung_up(&mut greedy),
         "a connection past {MAX_FILTERS_PER_CONNECTION} filters is closed"
     );
-    let (client, mut connection) = v4_client(info.tcp, "after-greedy", |_| {});
-    client
-        .subscribe("mine/7", rumqttc::QoS::AtMostOnce)
-        .unwrap();
-    wait_v4_suback(&mut connection);
-    client
-        .publish("mine/7", rumqttc::QoS::AtMostOnce, false, "still here")
-        .unwrap();
-    let got = receive_v4(&mut connection, 1);
-    assert_eq!(got.first().map(|r| r.topic.as_str()), Some("mine/7"));
+    assert!(still_serves(info.tcp, "after-greedy", "mine/7"));
 }
 
 #[test]
@@ -101,14 +104,5 @@ fn past_the_brokers_bound_new_filters_close_the_connection_and_kept_ones_are_sti
         "a SUBSCRIBE past {MAX_FILTERS} distinct filters closes the connection"
     );
     // A filter the broker keeps already is still served, to anyone.
-    let (client, mut connection) = v4_client(info.tcp, "kept-filter", |_| {});
-    client
-        .subscribe("many/7", rumqttc::QoS::AtMostOnce)
-        .unwrap();
-    wait_v4_suback(&mut connection);
-    client
-        .publish("many/7", rumqttc::QoS::AtMostOnce, false, "still here")
-        .unwrap();
-    let got = receive_v4(&mut connection, 1);
-    assert_eq!(got.first().map(|r| r.topic.as_str()), Some("many/7"));
+    assert!(still_serves(info.tcp, "kept-filter", "many/7"));
 }

@@ -297,21 +297,25 @@ fn a_client_the_router_disconnects_gets_its_will_published() {
     );
 }
 
-#[test]
-fn a_v5_client_that_leaves_asking_for_its_will_gets_it_published() {
+/// The will a raw MQTT 5 client leaving with DISCONNECT `reason` gets published, as the watcher sees it.
+fn will_after_v5_disconnect(id: &str, reason: u8) -> Option<(String, Vec<u8>)> {
     use std::io::Write;
     let (_engine, info) = running_broker();
-    let (_watcher, mut watcher_conn) = will_watcher(&info, "asked-watcher");
+    let (_watcher, mut watcher_conn) = will_watcher(&info, &format!("{id}-watcher"));
+    let mut socket = raw_v5_with_will(&info, id, "gone");
+    socket.write_all(&[0xE0, 0x01, reason]).unwrap();
+    receive_v4(&mut watcher_conn, 1)
+        .into_iter()
+        .next()
+        .map(|r| (r.topic, r.payload))
+}
 
-    let mut socket = raw_v5_with_will(&info, "polite-leaver", "bye");
-    // DISCONNECT with reason 0x04, "disconnect with will message".
-    socket.write_all(&[0xE0, 0x01, 0x04]).unwrap();
-
-    let got = receive_v4(&mut watcher_conn, 1);
+#[test]
+fn a_v5_client_that_leaves_asking_for_its_will_gets_it_published() {
+    // Reason 0x04, "disconnect with will message".
     assert_eq!(
-        got.first()
-            .map(|r| (r.topic.as_str(), r.payload.as_slice())),
-        Some(("wills/polite-leaver", &b"bye"[..])),
+        will_after_v5_disconnect("polite-leaver", 0x04),
+        Some(("wills/polite-leaver".to_owned(), b"gone".to_vec())),
         "MQTT 5's reason 0x04 asks for the will"
     );
 }
@@ -419,19 +423,10 @@ fn a_client_that_stopped_reading_is_taken_over_at_once_and_its_will_goes() {
 
 #[test]
 fn a_v5_client_that_leaves_reporting_an_error_gets_its_will_published() {
-    use std::io::Write;
-    let (_engine, info) = running_broker();
-    let (_watcher, mut watcher_conn) = will_watcher(&info, "error-watcher");
-
-    let mut socket = raw_v5_with_will(&info, "error-leaver", "failed");
-    // DISCONNECT with reason 0x80, "unspecified error": MQTT 5 deletes the will only for 0x00.
-    socket.write_all(&[0xE0, 0x01, 0x80]).unwrap();
-
-    let got = receive_v4(&mut watcher_conn, 1);
+    // Reason 0x80, "unspecified error": MQTT 5 deletes the will only for 0x00.
     assert_eq!(
-        got.first()
-            .map(|r| (r.topic.as_str(), r.payload.as_slice())),
-        Some(("wills/error-leaver", &b"failed"[..])),
+        will_after_v5_disconnect("error-leaver", 0x80),
+        Some(("wills/error-leaver".to_owned(), b"gone".to_vec())),
         "only a normal disconnection (0x00) deletes the will"
     );
 }

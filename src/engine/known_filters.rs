@@ -15,14 +15,52 @@ pub const MAX_FILTERS_PER_CONNECTION: usize = 1_000;
 /// Bytes of one connection's filter names together.
 pub const MAX_FILTER_BYTES_PER_CONNECTION: usize = 256 * 1024;
 
-/// Every filter the router has been asked for since the app started.
+/// A set of filter names bounded in count and in bytes, taking a SUBSCRIBE's filters all or none.
 #[derive(Debug)]
-pub struct KnownFilters {
+struct BoundedSet {
     filters: HashSet<String>,
     bytes: usize,
     max_filters: usize,
     max_bytes: usize,
 }
+
+impl BoundedSet {
+    fn new(max_filters: usize, max_bytes: usize) -> Self {
+        Self {
+            filters: HashSet::new(),
+            bytes: 0,
+            max_filters,
+            max_bytes,
+        }
+    }
+
+    /// Adds the filters not held yet; false (and nothing added) when they do not all fit.
+    fn add<'a>(&mut self, filters: impl IntoIterator<Item = &'a str>) -> bool {
+        let new: HashSet<&str> = filters
+            .into_iter()
+            .filter(|filter| !self.filters.contains(*filter))
+            .collect();
+        let new_bytes: usize = new.iter().map(|filter| filter.len()).sum();
+        if self.filters.len() + new.len() > self.max_filters
+            || self.bytes + new_bytes > self.max_bytes
+        {
+            return false;
+        }
+        self.bytes += new_bytes;
+        self.filters.extend(new.into_iter().map(str::to_owned));
+        true
+    }
+
+    fn remove(&mut self, filter: &str) {
+        if self.filters.remove(filter) {
+            self.bytes = self.bytes.saturating_sub(filter.len());
+        }
+    }
+}
+
+/// Every filter the router has been asked for since the app started.
+#[derive(Debug)]
+pub struct KnownFilters(BoundedSet);
 
 impl Default for KnownFilters {
     fn default() -> Self {
@@ -32,41 +70,32 @@ impl Default for KnownFilters {
 
 impl KnownFilters {
     pub fn with_limits(max_filters: usize, max_bytes: usize) -> Self {
-        Self {
-            filters: HashSet::new(),
-            bytes: 0,
-            max_filters,
-            max_bytes,
-        }
+        Self(BoundedSet::new(max_filters, max_bytes))
     }
 
     /// Admits a SUBSCRIBE's filters, or none of them with the reason it cannot be served.
     pub fn admit<'a>(&mut self, filters: impl IntoIterator<Item = &'a str>) -> Result<(), String> {
-        let new: HashSet<&str> = filters
-            .into_iter()
-            .map(router_filter)
-            .filter(|filter| !self.filters.contains(*filter))
-            .collect();
-        let new_bytes: usize = new.iter().map(|filter| filter.len()).sum();
-        if self.filters.len() + new.len() > self.max_filters
-            || self.bytes + new_bytes > self.max_bytes
-        {
-            return Err(format!(
-                "it subscribed to new topic filters, but the broker already keeps {} different ones (it keeps each until the app exits); subscribe with wildcards (+, #) instead",
-                super::limits::thousands(self.filters.len() as u64)
-            ));
+        if self.0.add(filters.into_iter().map(router_filter)) {
+            return Ok(());
         }
-        self.bytes += new_bytes;
-        self.filters.extend(new.into_iter().map(str::to_owned));
-        Ok(())
+        Err(format!(
+            "it subscribed to new topic filters, but the broker already keeps {} different ones (it keeps each until the app exits); subscribe with wildcards (+, #) instead",
+            super::limits::thousands(self.0.filters.len() as u64)
+        ))
     }
 }
 
 /// The filters one connection holds, bounded.
-#[derive(Debug, Default)]
-pub struct ConnectionFilters {
-    filters: HashSet<String>,
-    bytes: usize,
+#[derive(Debug)]
+pub struct ConnectionFilters(BoundedSet);
+
+impl Default for ConnectionFilters {
+    fn default() -> Self {
+        Self(BoundedSet::new(
+            MAX_FILTERS_PER_CONNECTION,
+            MAX_FILTER_BYTES_PER_CONNECTION,
+        ))
+    }
 }
 
 impl ConnectionFilters {
@@ -75,30 +104,19 @@ impl ConnectionFilters {
         &mut self,
         filters: impl IntoIterator<Item = &'a str>,
     ) -> Result<(), String> {
-        let new: HashSet<&str> = filters
-            .into_iter()
-            .filter(|filter| !self.filters.contains(*filter))
-            .collect();
-        let new_bytes: usize = new.iter().map(|filter| filter.len()).sum();
-        if self.filters.len() + new.len() > MAX_FILTERS_PER_CONNECTION
-            || self.bytes + new_bytes > MAX_FILTER_BYTES_PER_CONNECTION
-        {
-            return Err(format!(
-                "it subscribed to more than {} topic filters at once; subscribe with wildcards (+, #) instead",
-                super::limits::thousands(MAX_FILTERS_PER_CONNECTION as u64)
-            ));
+        if self.0.add(filters) {
+            return Ok(());
         }
-        self.bytes += new_bytes;
-        self.filters.extend(new.into_iter().map(str::to_owned));
-        Ok(())
+        Err(format!(
+            "it subscribed to more than {} topic filters at once; subscribe with wildcards (+, #) instead",
+            super::limits::thousands(MAX_FILTERS_PER_CONNECTION as u64)
+        ))
     }
 
     /// An UNSUBSCRIBE's filters are no longer held.
     pub fn unsubscribe<'a>(&mut self, filters: impl IntoIterator<Item = &'a str>) {
         for filter in filters {
-            if self.filters.remove(filter) {
-                self.bytes = self.bytes.saturating_sub(filter.len());
-            }
+            self.0.remove(filter);
         }
     }
 }
