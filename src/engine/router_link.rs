@@ -10,19 +10,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use rumqttd::Notification;
-use rumqttd::local::{LinkBuilder, LinkRx, LinkTx};
+use rumqttd::local::{LinkBuilder, LinkError, LinkRx, LinkTx, PendingLink};
 use rumqttd::protocol::{LastWill, LastWillProperties, Packet, Publish, PublishProperties};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
 
 type NewLink = Box<dyn for<'a> Fn(&'a str) -> LinkBuilder<'a> + Send + Sync>;
 type IsFull = Box<dyn Fn() -> bool + Send + Sync>;
-
-/// Threads that wait for the router's answer to a new link. `LinkBuilder::build` blocks until the
-/// router answers; on these threads it holds up no tokio worker, and several connections wait at
-/// once, so the router takes their requests in one batch.
-const LINK_BUILDER_THREADS: usize = 4;
-/// New links waiting for a builder thread; more wait (asynchronously) to be queued.
-const LINK_QUEUE: usize = 256;
 
 /// A new link on the router: its router client id and the CONNECT's choices.
 pub struct LinkRequest {
@@ -33,11 +26,6 @@ pub struct LinkRequest {
 
 /// A link the router accepted (or refused, in the notification), as `LinkBuilder::build` returns it.
 pub type BuiltLink = (LinkTx, LinkRx, Notification);
-
-struct LinkJob {
-    request: LinkRequest,
-    answer: oneshot::Sender<Option<BuiltLink>>,
-}
 
 /// A client's last will, held by the front door (the router never sees it, so its publication does
 /// not depend on how rumqttd learns that a connection ended).
@@ -95,7 +83,7 @@ enum WillFate {
 
 /// The router the app owns, reachable through local links.
 pub struct RouterAccess {
-    link_jobs: mpsc::Sender<LinkJob>,
+    new_link: NewLink,
     channel_full: IsFull,
     /// Wills waiting out an MQTT 5 will delay, by router client id.
     delayed_wills: Mutex<DelayedWills>,
@@ -195,28 +183,8 @@ impl RouterAccess {
         new_link: impl for<'a> Fn(&'a str) -> LinkBuilder<'a> + Send + Sync + 'static,
         channel_full: impl Fn() -> bool + Send + Sync + 'static,
     ) -> Self {
-        Self::with_builder_threads(LINK_BUILDER_THREADS, new_link, channel_full)
-    }
-
-    fn with_builder_threads(
-        threads: usize,
-        new_link: impl for<'a> Fn(&'a str) -> LinkBuilder<'a> + Send + Sync + 'static,
-        channel_full: impl Fn() -> bool + Send + Sync + 'static,
-    ) -> Self {
-        let new_link: std::sync::Arc<NewLink> = std::sync::Arc::new(Box::new(new_link));
-        let (link_jobs, queue) = mpsc::channel::<LinkJob>(LINK_QUEUE);
-        let queue = std::sync::Arc::new(Mutex::new(queue));
-        for n in 0..threads {
-            let (new_link, queue) = (new_link.clone(), queue.clone());
-            let spawned = std::thread::Builder::new()
-                .name(format!("router-links-{n}"))
-                .spawn(move || build_links(&new_link, &queue));
-            if let Err(error) = spawned {
-                tracing::warn!("a thread for new router links could not start: {error}");
-            }
-        }
         Self {
-            link_jobs,
+            new_link: Box::new(new_link),
             channel_full: Box::new(channel_full),
             delayed_wills: Mutex::new(DelayedWills::new(DELAYED_WILL_LIMITS)),
             known_filters: Mutex::new(Default::default()),
@@ -242,16 +210,28 @@ impl RouterAccess {
             .unwrap_or_default()
     }
 
-    /// A new link on the router, or None if the router did not take it (it is gone, or no
-    /// builder thread runs).
+    /// A new link on the router, or None if the router did not take it (it is full, or gone).
+    /// The wait for the router's answer blocks no thread (rumqttd's `build` would block a worker
+    /// for a round trip through the router).
     pub async fn link(&self, request: LinkRequest) -> Option<BuiltLink> {
-        self.wait_for_room().await;
-        let (answer, answered) = oneshot::channel();
-        self.link_jobs
-            .send(LinkJob { request, answer })
-            .await
-            .ok()?;
-        answered.await.ok().flatten()
+        let pending = loop {
+            self.wait_for_room().await;
+            let started = (self.new_link)(&request.router_client_id)
+                .clean_session(request.clean_session)
+                .dynamic_filters(true)
+                .topic_alias_max(request.topic_alias_max)
+                .start();
+            match started {
+                Ok(pending) => break pending,
+                // Another connection took the room first: wait for room again.
+                Err(LinkError::TrySend(flume::TrySendError::Full(_))) => continue,
+                Err(_) => return None,
+            }
+        };
+        let mut waiting = UnansweredLink(Some(pending));
+        let answer = waiting.0.as_ref()?.answer().await;
+        let pending = waiting.0.take()?;
+        pending.into_link(answer.ok()?).ok()
     }
 
     /// Waits while the router's event channel is full, so a link's blocking send does not hold up
@@ -362,27 +342,28 @@ impl Drop for WaitingEntry {
     }
 }
 
-/// One builder thread: takes the next request, waits for the router's answer, hands the link over.
-fn build_links(new_link: &NewLink, queue: &Mutex<mpsc::Receiver<LinkJob>>) {
-    loop {
-        // The lock is held only while waiting for a job; the build runs after it is released.
-        let job = match queue.lock() {
-            Ok(mut queue) => queue.blocking_recv(),
-            Err(_) => None,
-        };
-        let Some(LinkJob { request, answer }) = job else {
+/// A link asked of the router whose answer was not awaited to the end (the connection's task was
+/// dropped, as Stop drops the broker runtime's tasks). The router would keep that session and its
+/// connection slot for good, so a thread of its own waits for the answer and ends the link.
+struct UnansweredLink(Option<PendingLink>);
+
+impl Drop for UnansweredLink {
+    fn drop(&mut self) {
+        let Some(pending) = self.0.take() else {
             return;
         };
-        let built = new_link(&request.router_client_id)
-            .clean_session(request.clean_session)
-            .dynamic_filters(true)
-            .topic_alias_max(request.topic_alias_max)
-            .build()
-            .ok();
-        // A session that gave up meanwhile (its client left, the broker stopped) never gets the
-        // link: it is ended here, or the router would keep the session and its connection slot.
-        if let Err(Some((mut tx, _rx, _ack))) = answer.send(built) {
-            let _ = super::session::ready_now(tx.send(super::session::disconnect_packet()));
+        let spawned = std::thread::Builder::new()
+            .name("abandoned-link".into())
+            .spawn(move || {
+                let Ok(answer) = pending.answer_blocking() else {
+                    return;
+                };
+                if let Ok((mut tx, _rx, _ack)) = pending.into_link(answer) {
+                    let _ = super::session::ready_now(tx.send(super::session::disconnect_packet()));
+                }
+            });
+        if let Err(error) = spawned {
+            tracing::warn!("an abandoned router link could not be ended: {error}");
         }
     }
 }
@@ -399,7 +380,7 @@ mod tests {
         }
     }
 
-    /// A real router (with room for `max_connections`) and one builder thread, so jobs run in order.
+    /// A real router, with room for `max_connections`.
     fn real_router(max_connections: usize) -> RouterAccess {
         let config = rumqttd::RouterConfig {
             max_connections,
@@ -407,8 +388,7 @@ mod tests {
         };
         let router_tx = rumqttd::Router::new(0, config).spawn();
         let full_tx = router_tx.clone();
-        RouterAccess::with_builder_threads(
-            1,
+        RouterAccess::from_parts(
             move |id| LinkBuilder::new(id, router_tx.clone()),
             move || full_tx.is_full(),
         )
@@ -501,17 +481,25 @@ mod tests {
         assert_eq!(router.delayed_wills_waiting(), 0);
     }
 
-    #[tokio::test]
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_link_whose_session_gave_up_waiting_does_not_keep_its_slot_on_the_router() {
         let router = real_router(1);
-        let (answer, answered) = oneshot::channel();
-        drop(answered);
-        let gave_up = LinkJob {
-            request: request("left-early"),
-            answer,
+        // Asked for, and the wait for the answer dropped (as Stop drops a connection's task).
+        let pending = (router.new_link)("left-early")
+            .dynamic_filters(true)
+            .start()
+            .expect("the router takes the request");
+        drop(UnansweredLink(Some(pending)));
+        let patience = tokio::time::Instant::now() + Duration::from_secs(20);
+        let next = loop {
+            match router.link(request("next")).await {
+                Some(link) => break Some(link),
+                None if tokio::time::Instant::now() < patience => {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+                None => break None,
+            }
         };
-        assert!(router.link_jobs.send(gave_up).await.is_ok());
-        let next = router.link(request("next")).await;
         assert!(
             next.is_some(),
             "the router refused the next client: the abandoned link still holds the only slot"

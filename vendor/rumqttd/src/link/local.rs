@@ -140,6 +140,85 @@ impl<'a> LinkBuilder<'a> {
     }
 }
 
+// MQTT Playground patch: `build` in two halves, so that an async caller does not block a thread
+// while the router answers (`build` waits in `link_rx.recv()`); see PATCHED.md.
+impl<'a> LinkBuilder<'a> {
+    /// Asks the router for the link without waiting: `Err(LinkError::TrySend(Full))` when its
+    /// channel is full (nothing was sent; ask again later).
+    pub fn start(self) -> Result<PendingLink, LinkError> {
+        let mut connection = Connection::new(
+            self.tenant_id,
+            self.client_id.to_owned(),
+            self.clean_session,
+            self.dynamic_filters,
+        );
+        connection
+            .last_will(self.last_will, self.last_will_properties)
+            .topic_alias_max(self.topic_alias_max);
+        let incoming = Incoming::new(connection.client_id.to_owned());
+        let (outgoing, link_rx) = Outgoing::new(connection.client_id.to_owned());
+        let outgoing_data_buffer = outgoing.buffer();
+        let incoming_data_buffer = incoming.buffer();
+        let event = Event::Connect {
+            connection,
+            incoming,
+            outgoing,
+        };
+        self.router_tx.try_send((0, event))?;
+        Ok(PendingLink {
+            router_tx: self.router_tx,
+            link_rx,
+            outgoing_data_buffer,
+            incoming_data_buffer,
+        })
+    }
+}
+
+/// MQTT Playground patch: a link the router was asked for and has not answered yet.
+pub struct PendingLink {
+    router_tx: Sender<(ConnectionId, Event)>,
+    link_rx: Receiver<()>,
+    outgoing_data_buffer: Arc<Mutex<VecDeque<Notification>>>,
+    incoming_data_buffer: Arc<Mutex<VecDeque<Packet>>>,
+}
+
+impl PendingLink {
+    /// Waits for the router's answer without blocking the thread; dropping the wait loses nothing.
+    /// An error means the router refused the link (it drops it) or is gone.
+    pub async fn answer(&self) -> Result<Notification, LinkError> {
+        loop {
+            if let Some(notification) = self.outgoing_data_buffer.lock().pop_front() {
+                return Ok(notification);
+            }
+            self.link_rx.recv_async().await?;
+        }
+    }
+
+    /// The same, blocking the thread.
+    pub fn answer_blocking(&self) -> Result<Notification, LinkError> {
+        loop {
+            if let Some(notification) = self.outgoing_data_buffer.lock().pop_front() {
+                return Ok(notification);
+            }
+            self.link_rx.recv()?;
+        }
+    }
+
+    /// The link, from the router's answer (a CONNACK, as `build` returns it).
+    pub fn into_link(
+        self,
+        notification: Notification,
+    ) -> Result<(LinkTx, LinkRx, Notification), LinkError> {
+        let id = match notification {
+            Notification::DeviceAck(Ack::ConnAck(id, ..)) => id,
+            _message => return Err(LinkError::NotConnectionAck),
+        };
+        let tx = LinkTx::new(id, self.router_tx.clone(), self.incoming_data_buffer);
+        let rx = LinkRx::new(id, self.router_tx, self.link_rx, self.outgoing_data_buffer);
+        Ok((tx, rx, notification))
+    }
+}
+
 pub struct LinkTx {
     pub(crate) connection_id: ConnectionId,
     router_tx: Sender<(ConnectionId, Event)>,
@@ -336,7 +415,8 @@ impl LinkRx {
             router_tx,
             router_rx,
             send_buffer: outgoing_data_buffer,
-            cache: VecDeque::with_capacity(100),
+            // MQTT Playground patch: starts empty (was room for 100), see PATCHED.md.
+            cache: VecDeque::new(),
         }
     }
 
