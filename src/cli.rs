@@ -1,5 +1,6 @@
 //! Command-line arguments and the headless subcommands; the CLI uses the engine alone, never the ui.
 
+use std::io::Write;
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -271,11 +272,11 @@ pub fn serve(args: &ServeArgs) -> anyhow::Result<()> {
     }
     let mut next_status = std::time::Instant::now() + FLEET_STATUS_EVERY;
     while !stop.load(Ordering::Relaxed) {
-        if let Some(event) = engine.events().next_timeout(Duration::from_millis(200)) {
-            // A thousand devices connecting would bury everything else: their summary comes below.
-            if !is_device_chatter(&engine, &event) {
-                println!("{}", event.describe());
-            }
+        if let Some(first) = engine.events().next_timeout(Duration::from_millis(200)) {
+            print_events(&engine, first);
+            // Lets a burst (a thousand clients connecting) gather, to be printed in one write
+            // instead of waking this thread and writing once per line.
+            std::thread::sleep(EVENTS_GATHER);
         }
         if diagnostics_asked.swap(false, Ordering::Relaxed) {
             print!("{}", diagnostics_text(&engine));
@@ -423,6 +424,28 @@ fn start_and_announce(
 }
 
 /// True for the connects and clean disconnects of the app's own simulated devices.
+/// How long `serve` lets Activity lines gather after printing some.
+const EVENTS_GATHER: Duration = Duration::from_millis(50);
+
+const PRINT_AT_MOST: usize = 10_000;
+
+/// Prints an event and every event already waiting behind it, in one write.
+fn print_events(engine: &Engine, first: crate::engine::Event) {
+    let mut lines = String::new();
+    // Bounded, so a flood that never lets the queue empty still gets its lines out.
+    let waiting = std::iter::from_fn(|| engine.events().try_next()).take(PRINT_AT_MOST);
+    for event in std::iter::once(first).chain(waiting) {
+        // A thousand devices connecting would bury everything else: their summary comes below.
+        if !is_device_chatter(engine, &event) {
+            lines.push_str(&event.describe());
+            lines.push('\n');
+        }
+    }
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(lines.as_bytes());
+    let _ = out.flush();
+}
+
 fn is_device_chatter(engine: &Engine, event: &crate::engine::Event) -> bool {
     use crate::engine::Event;
     let client_id = match event {

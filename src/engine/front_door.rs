@@ -134,31 +134,51 @@ async fn serve(listener: TcpListener, door: Arc<FrontDoor>, transport: Transport
         // Which of several connections with one client id is the newest (see client_handover).
         let order = door.handovers.next_order();
         let door = door.clone();
-        tokio::spawn(async move {
-            // Holds this connection's place under the cap until it ends.
-            let _permit = permit;
-            match transport {
-                Transport::Tcp => {
+        // One task type per transport: a TCP client's task is not as large as a WebSocket one's,
+        // which holds the handshake and the WebSocket stream (the task is allocated per connection).
+        match transport {
+            Transport::Tcp => {
+                tokio::spawn(async move {
+                    // Holds this connection's place under the cap until it ends.
+                    let _permit = permit;
                     // TCP halves split for free; WebSocket needs tokio's locking split.
                     let (reader, writer) = socket.into_split();
                     handle_client(reader, writer, peer, transport, order, &door, None).await
-                }
-                Transport::WebSocket => match accept_websocket(socket).await {
-                    Ok((stream, gate)) => {
-                        let (reader, writer) = tokio::io::split(stream);
-                        handle_client(reader, writer, peer, transport, order, &door, Some(&gate))
-                            .await;
-                        if gate.tripped() {
-                            door.events.send(Event::ConnectionRejected {
-                                peer,
-                                reason: SignInGate::describe_trip(),
-                            });
-                        }
-                    }
-                    Err(reason) => door.events.send(Event::ConnectionRejected { peer, reason }),
-                },
+                });
             }
-        });
+            Transport::WebSocket => {
+                tokio::spawn(async move {
+                    let _permit = permit;
+                    serve_websocket_client(socket, peer, order, &door).await
+                });
+            }
+        }
+    }
+}
+
+/// Serves one WebSocket client: the handshake, then its MQTT connection.
+async fn serve_websocket_client(socket: TcpStream, peer: SocketAddr, order: u64, door: &FrontDoor) {
+    match accept_websocket(socket).await {
+        Ok((stream, gate)) => {
+            let (reader, writer) = tokio::io::split(stream);
+            handle_client(
+                reader,
+                writer,
+                peer,
+                Transport::WebSocket,
+                order,
+                door,
+                Some(&gate),
+            )
+            .await;
+            if gate.tripped() {
+                door.events.send(Event::ConnectionRejected {
+                    peer,
+                    reason: SignInGate::describe_trip(),
+                });
+            }
+        }
+        Err(reason) => door.events.send(Event::ConnectionRejected { peer, reason }),
     }
 }
 

@@ -84,8 +84,12 @@ struct Request {
 
 /// How many commands may wait for the engine; a full queue is reported, never waited on.
 const COMMAND_QUEUE_LEN: usize = 64;
-/// How long the engine lets connects and disconnects gather before showing them.
+/// How long the engine lets connects and disconnects gather before showing them, at least.
 const CLIENTS_SETTLE: Duration = Duration::from_millis(20);
+/// And at least this many times as long as the last refresh took: a refresh copies every client's
+/// row, so with thousands connected, a flood of connects would otherwise keep the engine busy
+/// copying rows (and take CPU from the broker accepting them). This keeps it near a tenth of a core.
+const SETTLE_PER_REFRESH_COST: u32 = 10;
 /// How often the engine looks at its counters to refresh the snapshot. Each refresh that changes a
 /// number repaints the window: twice a second keeps counters lively without a software renderer
 /// (llvmpipe) spending half a core redrawing them.
@@ -264,6 +268,7 @@ async fn run(
 ) {
     let mut engine = EngineLoop {
         course: course::CourseRunner::new(course, trace.clone(), sink.clone()),
+        last_refresh_took: Duration::ZERO,
         monitor: monitor::Monitor::new(log, sink.clone()),
         host: BrokerHost::default(),
         fleet: Fleet::default(),
@@ -289,7 +294,8 @@ async fn run(
             _ = ticker.tick() => engine.refresh(),
             _ = registry.changed.notified() => {
                 // Let a burst of connects (a fleet starting) land before drawing them.
-                tokio::time::sleep(CLIENTS_SETTLE).await;
+                let settle = CLIENTS_SETTLE.max(engine.last_refresh_took * SETTLE_PER_REFRESH_COST);
+                tokio::time::sleep(settle).await;
                 engine.refresh();
             }
         }
@@ -311,10 +317,13 @@ struct EngineLoop {
     monitor: monitor::Monitor,
     /// The workshop course, when one is open.
     course: course::CourseRunner,
+    /// How long the last snapshot refresh took.
+    last_refresh_took: Duration,
 }
 
 impl EngineLoop {
     fn refresh(&mut self) {
+        let started = std::time::Instant::now();
         self.builder.refresh(
             &self.host,
             &self.registry,
@@ -323,6 +332,7 @@ impl EngineLoop {
             &self.published,
             &self.sink,
         );
+        self.last_refresh_took = started.elapsed();
     }
 
     /// Shows a state at once, before the slow part of a command.

@@ -109,79 +109,21 @@ where
     async fn serve(&mut self) -> SessionEnd {
         let mut inbox = BytesMut::from(self.connect_bytes.as_slice());
         self.connect_bytes = Vec::new();
-        let connect = match self.protocol.read_mut(&mut inbox, MAX_CONNECT_LEN) {
-            Ok(Packet::Connect(connect, properties, will, will_properties, _login)) => {
-                (connect, properties, will, will_properties)
-            }
-            Ok(_) | Err(_) => {
-                return SessionEnd::ProtocolError {
-                    from_client: true,
-                    reason: "its CONNECT packet could not be read or breaks MQTT's rules (a will topic with + or #, say)".to_owned(),
-                };
-            }
-        };
-        let (connect, properties, will, will_properties) = connect;
-        let session_expiry = properties
-            .as_ref()
-            .and_then(|p| p.session_expiry_interval)
-            .unwrap_or(0);
-        let will = Will::from_connect(will, will_properties, session_expiry);
-        let topic_alias_max = properties
-            .as_ref()
-            .and_then(|p| p.topic_alias_max)
-            .unwrap_or(0);
-        // A client without an id gets one, as rumqttd's listeners give it (client_id.rs refused an
-        // empty id with a persistent session already).
-        let (router_id, assigned) = if connect.client_id.is_empty() {
-            let id = format!("rumqtt-{:032x}", rand::random::<u128>());
-            (id.clone(), Some(id))
-        } else {
-            (connect.client_id.clone(), None)
-        };
-        let router = &self.door.router;
-        router.client_connects(&router_id, connect.clean_session);
-        let built = router
-            .link(LinkRequest {
-                router_client_id: router_id.clone(),
-                clean_session: connect.clean_session,
-                topic_alias_max,
-            })
-            .await;
-        let Some((link_tx, mut link_rx, ack)) = built else {
-            return SessionEnd::Refused(
-                "the broker's router did not take the connection (it may be at its connection limit)"
-                    .to_owned(),
-            );
-        };
-        let mut link = RouterSide {
-            tx: link_tx,
-            ended: false,
-        };
         let mut outbox = BytesMut::new();
-        let mut packets: Option<Packet> = ack.into();
-        if let (Some(Packet::ConnAck(_, props)), Some(assigned)) = (&mut packets, assigned)
-            && self.version == ProtocolVersion::V5
-        {
-            let mut with_id = props.take().unwrap_or_default();
-            with_id.assigned_client_identifier = Some(assigned);
-            *props = Some(with_id);
-        }
-        let Some(connack) = packets else {
-            return SessionEnd::BrokerClosed;
+        // The CONNECT's handling has a future of its own, on the heap only while it runs: what it
+        // needs (the decoded CONNECT, the CONNACK) would otherwise size every connection's task for
+        // as long as the connection lasts (the task is as large as its largest state).
+        let Opened {
+            mut link,
+            mut link_rx,
+            keep_alive,
+            will,
+            router_id,
+            connack_written,
+        } = match Box::pin(self.open(&mut inbox, &mut outbox)).await {
+            Ok(opened) => opened,
+            Err(end) => return end,
         };
-        let accepted =
-            matches!(&connack, Packet::ConnAck(ack, _) if ack.code == ConnectReturnCode::Success);
-        let connack_written = self.write_packets(&mut outbox, [connack]).await;
-        if !accepted {
-            link.ended = true;
-            return SessionEnd::Refused("the broker refused the connection".to_owned());
-        }
-        self.accepted();
-
-        // MQTT: a client silent for 1.5 × its keep-alive is treated as lost; keep-alive 0 means
-        // the client is never timed out.
-        let keep_alive = (connect.keep_alive > 0)
-            .then(|| Duration::from_secs(u64::from(connect.keep_alive)).mul_f32(1.5));
         let silence = tokio::time::sleep(keep_alive.unwrap_or_default());
         tokio::pin!(silence);
         let mut stopping = self.door.stopping.clone();
@@ -294,12 +236,96 @@ where
         // handed to it would be lost.
         if let Some(will) = will.filter(|_| will_goes) {
             if will.delay.is_zero() {
-                self.door.router.publish_will_now(will).await;
+                self.door.router.publish_will_now(*will).await;
             } else {
-                self.door.router.publish_will_later(router_id, will);
+                self.door.router.publish_will_later(router_id, *will);
             }
         }
         end
+    }
+
+    /// Reads the CONNECT, asks the router for the session's link and answers the client.
+    async fn open(
+        &mut self,
+        inbox: &mut BytesMut,
+        outbox: &mut BytesMut,
+    ) -> Result<Opened, SessionEnd> {
+        let Ok(Packet::Connect(connect, properties, will, will_properties, _login)) =
+            self.protocol.read_mut(inbox, MAX_CONNECT_LEN)
+        else {
+            return Err(SessionEnd::ProtocolError {
+                from_client: true,
+                reason: "its CONNECT packet could not be read or breaks MQTT's rules (a will topic with + or #, say)".to_owned(),
+            });
+        };
+        let session_expiry = properties
+            .as_ref()
+            .and_then(|p| p.session_expiry_interval)
+            .unwrap_or(0);
+        let will = Will::from_connect(will, will_properties, session_expiry).map(Box::new);
+        let topic_alias_max = properties
+            .as_ref()
+            .and_then(|p| p.topic_alias_max)
+            .unwrap_or(0);
+        // A client without an id gets one, as rumqttd's listeners give it (client_id.rs refused an
+        // empty id with a persistent session already).
+        let (router_id, assigned) = if connect.client_id.is_empty() {
+            let id = format!("rumqtt-{:032x}", rand::random::<u128>());
+            (id.clone(), Some(id))
+        } else {
+            (connect.client_id.clone(), None)
+        };
+        let router = &self.door.router;
+        router.client_connects(&router_id, connect.clean_session);
+        let built = router
+            .link(LinkRequest {
+                router_client_id: router_id.clone(),
+                clean_session: connect.clean_session,
+                topic_alias_max,
+            })
+            .await;
+        let Some((link_tx, link_rx, ack)) = built else {
+            return Err(SessionEnd::Refused(
+                "the broker's router did not take the connection (it may be at its connection limit)"
+                    .to_owned(),
+            ));
+        };
+        let mut link = RouterSide {
+            tx: link_tx,
+            ended: false,
+        };
+        let mut packets: Option<Packet> = ack.into();
+        if let (Some(Packet::ConnAck(_, props)), Some(assigned)) = (&mut packets, assigned)
+            && self.version == ProtocolVersion::V5
+        {
+            let mut with_id = props.take().unwrap_or_default();
+            with_id.assigned_client_identifier = Some(assigned);
+            *props = Some(with_id);
+        }
+        let Some(connack) = packets else {
+            return Err(SessionEnd::BrokerClosed);
+        };
+        let accepted =
+            matches!(&connack, Packet::ConnAck(ack, _) if ack.code == ConnectReturnCode::Success);
+        let connack_written = self.write_packets(outbox, [connack]).await;
+        if !accepted {
+            link.ended = true;
+            return Err(SessionEnd::Refused(
+                "the broker refused the connection".to_owned(),
+            ));
+        }
+        self.accepted();
+        Ok(Opened {
+            link,
+            link_rx,
+            // MQTT: a client silent for 1.5 × its keep-alive is treated as lost; keep-alive 0
+            // means the client is never timed out.
+            keep_alive: (connect.keep_alive > 0)
+                .then(|| Duration::from_secs(u64::from(connect.keep_alive)).mul_f32(1.5)),
+            will,
+            router_id,
+            connack_written,
+        })
     }
 
     /// Checks a batch's SUBSCRIBEs against this connection's and the router's bounds on filters
@@ -485,6 +511,18 @@ async fn read_some<R: AsyncRead + Unpin>(
 /// The router's side of the session. It is told when the session ends (a DISCONNECT on the link,
 /// the client's will first when it goes now), however the session ends, so no session outlives
 /// its connection; a session dropped mid-way (the broker's runtime shutting down) is told too.
+/// A session the router and the client both said yes to.
+struct Opened {
+    link: RouterSide,
+    link_rx: LinkRx,
+    keep_alive: Option<Duration>,
+    /// Boxed: most clients leave none, and the session's task keeps it for as long as it lasts.
+    will: Option<Box<Will>>,
+    router_id: String,
+    /// Whether the CONNACK reached the client (the session ends at once if not).
+    connack_written: Result<(), SessionEnd>,
+}
+
 struct RouterSide {
     tx: LinkTx,
     /// The router already ended the session, or heard the client's own DISCONNECT.
