@@ -12,8 +12,22 @@ pub const ACTIVITY_TARGET: &str = "mqtt_playground::activity";
 /// How many recent warnings and errors the report lists.
 pub const RECENT_PROBLEMS: usize = 20;
 
-/// Writes an event to the log as Activity shows it: problems as warnings, the rest as information.
+/// Writes an event to the log as Activity shows it: problems as warnings, the rest as information;
+/// at most `log_budget::LINES_PER_SECOND` a second (the rest are counted, see log_budget).
 pub fn trace_event(event: &Event) {
+    let admission = super::log_budget::ACTIVITY_LOG_BUDGET
+        .lock()
+        .map(|mut budget| budget.admit(std::time::Instant::now()))
+        .ok();
+    let Some(admission) = admission else {
+        return;
+    };
+    if let Some(left_out) = admission.left_out_before {
+        tracing::info!(target: ACTIVITY_TARGET, "{}", super::log_budget::left_out_line(left_out));
+    }
+    if !admission.write {
+        return;
+    }
     let problem = matches!(
         event,
         Event::BrokerFailed(_)
@@ -29,6 +43,18 @@ pub fn trace_event(event: &Event) {
         tracing::warn!(target: ACTIVITY_TARGET, "{}", event.describe());
     } else {
         tracing::info!(target: ACTIVITY_TARGET, "{}", event.describe());
+    }
+}
+
+/// Writes the summary of the Activity lines the last full second left out of the log, if any (called
+/// regularly, so a flood's summary does not wait for the next event).
+pub fn close_log_second() {
+    let left_out = super::log_budget::ACTIVITY_LOG_BUDGET
+        .lock()
+        .ok()
+        .and_then(|mut budget| budget.roll(std::time::Instant::now()));
+    if let Some(left_out) = left_out {
+        tracing::info!(target: ACTIVITY_TARGET, "{}", super::log_budget::left_out_line(left_out));
     }
 }
 

@@ -21,6 +21,7 @@ pub mod front_door;
 pub mod known_filters;
 pub mod limited_read;
 pub mod limits;
+pub mod log_budget;
 pub mod monitor;
 pub mod mqtt_wire;
 pub mod partial_packets;
@@ -291,7 +292,10 @@ async fn run(
                     let _ = reply.try_send(outcome);
                 }
             }
-            _ = ticker.tick() => engine.refresh(),
+            _ = ticker.tick() => {
+                diagnostics::close_log_second();
+                engine.refresh();
+            }
             _ = registry.changed.notified() => {
                 // Let a burst of connects (a fleet starting) land before drawing them.
                 let settle = CLIENTS_SETTLE.max(engine.last_refresh_took * SETTLE_PER_REFRESH_COST);
