@@ -224,7 +224,9 @@ impl RouterAccess {
             match started {
                 Ok(pending) => break pending,
                 // Another connection took the room first: wait for room again.
-                Err(LinkError::TrySend(flume::TrySendError::Full(_))) => continue,
+                Err(LinkError::TrySend(flume::TrySendError::Full(_))) => {
+                    tokio::task::yield_now().await;
+                }
                 Err(_) => return None,
             }
         };
