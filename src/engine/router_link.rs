@@ -288,14 +288,16 @@ impl RouterAccess {
             tokio::spawn(async move { router.publish_will_now(will).await });
             return;
         };
+        // However this task ends (the broker's runtime shutting down drops it, even before it first
+        // ran), its entry goes: the list outlives the runtime, and a stale entry would count against
+        // the bound. Made out here, so a task dropped unpolled drops it too.
+        let entry = WaitingEntry {
+            router: router.clone(),
+            router_client_id,
+            generation,
+        };
         tokio::spawn(async move {
-            // However this task ends (the broker's runtime shutting down drops it), its entry goes:
-            // the list outlives the runtime, and a stale entry would count against the bound.
-            let _entry = WaitingEntry {
-                router: router.clone(),
-                router_client_id,
-                generation,
-            };
+            let _entry = entry;
             let publish = match tokio::time::timeout(will.delay, fate_rx).await {
                 Ok(Ok(WillFate::Cancel)) => false,
                 Ok(Ok(WillFate::PublishNow)) => true,
@@ -470,17 +472,35 @@ mod tests {
         assert_eq!(router.delayed_wills_waiting(), 0);
     }
 
-    #[test]
-    fn a_waiting_will_leaves_the_list_when_the_broker_runtime_it_waits_on_shuts_down() {
+    /// Stop drops the broker runtime's tasks: a waiting will's entry must go with its task, whether
+    /// the task already waits (`started`) or never ran yet.
+    fn a_waiting_will_leaves_the_list_when_its_runtime_shuts_down(started: bool) {
         let router = std::sync::Arc::new(real_router(10));
-        let runtime = tokio::runtime::Runtime::new().expect("a runtime");
+        // One thread: a spawned task runs only while `block_on` waits, so whether it started is
+        // up to the test, not to timing.
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a runtime");
         runtime.block_on(async {
             router.publish_will_later("stopped".into(), will("wills/stopped", "x"));
+            if started {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
         });
         assert_eq!(router.delayed_wills_waiting(), 1);
-        // What Stop does to the broker's runtime: its tasks are dropped.
         runtime.shutdown_timeout(Duration::from_secs(5));
         assert_eq!(router.delayed_wills_waiting(), 0);
+    }
+
+    #[test]
+    fn a_waiting_will_leaves_the_list_when_the_broker_runtime_it_waits_on_shuts_down() {
+        a_waiting_will_leaves_the_list_when_its_runtime_shuts_down(true);
+    }
+
+    #[test]
+    fn a_will_whose_task_never_ran_leaves_the_list_when_the_broker_runtime_shuts_down() {
+        a_waiting_will_leaves_the_list_when_its_runtime_shuts_down(false);
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
