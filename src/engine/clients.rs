@@ -1,6 +1,6 @@
 //! The broker's own view of who is connected: one entry per client connection, with live counters.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -75,7 +75,8 @@ pub struct Totals {
 #[derive(Debug, Default)]
 pub struct ClientRegistry {
     next_connection: AtomicU64,
-    entries: Mutex<HashMap<u64, Arc<ClientEntry>>>,
+    /// By connection number, so they come out oldest first without sorting.
+    entries: Mutex<BTreeMap<u64, Arc<ClientEntry>>>,
     pub totals: Totals,
     /// Signalled when a client appears or goes, so the table updates at once rather than at the next tick.
     pub changed: tokio::sync::Notify,
@@ -129,7 +130,7 @@ impl ClientRegistry {
         }
     }
 
-    fn lock(&self) -> MutexGuard<'_, HashMap<u64, Arc<ClientEntry>>> {
+    fn lock(&self) -> MutexGuard<'_, BTreeMap<u64, Arc<ClientEntry>>> {
         // A panic while holding this lock cannot leave the map inconsistent (single inserts/removes),
         // so a poisoned lock is still safe to use.
         self.entries.lock().unwrap_or_else(|p| p.into_inner())
@@ -171,7 +172,7 @@ impl ClientRegistry {
             .iter()
             .map(|(id, entry)| (*id, entry.clone()))
             .collect();
-        let mut rows: Vec<ClientRow> = entries
+        let rows: Vec<ClientRow> = entries
             .into_iter()
             .filter(|(_, e)| e.accepted.load(Ordering::Relaxed))
             .map(|(connection, e)| ClientRow {
@@ -190,7 +191,6 @@ impl ClientRegistry {
                 messages_out_per_s: 0,
             })
             .collect();
-        rows.sort_by_key(|r| r.connection);
         rows
     }
 
