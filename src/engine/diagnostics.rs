@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 
 use super::events::Event;
 use super::limits::{Capacity, thousands};
+use super::log_budget;
 use super::snapshot::{BrokerStatus, Snapshot};
 
 /// The tracing target of the Activity lines, so the terminal can leave them out (serve prints them itself).
@@ -13,21 +14,8 @@ pub const ACTIVITY_TARGET: &str = "mqtt_playground::activity";
 pub const RECENT_PROBLEMS: usize = 20;
 
 /// Writes an event to the log as Activity shows it: problems as warnings, the rest as information;
-/// at most `log_budget::LINES_PER_SECOND` a second (the rest are counted, see log_budget).
+/// of each, at most `log_budget::LINES_PER_SECOND` a second (the rest are counted, see log_budget).
 pub fn trace_event(event: &Event) {
-    let admission = super::log_budget::ACTIVITY_LOG_BUDGET
-        .lock()
-        .map(|mut budget| budget.admit(std::time::Instant::now()))
-        .ok();
-    let Some(admission) = admission else {
-        return;
-    };
-    if let Some(left_out) = admission.left_out_before {
-        tracing::info!(target: ACTIVITY_TARGET, "{}", super::log_budget::left_out_line(left_out));
-    }
-    if !admission.write {
-        return;
-    }
     let problem = matches!(
         event,
         Event::BrokerFailed(_)
@@ -39,6 +27,17 @@ pub fn trace_event(event: &Event) {
             | Event::BrokerProblem(_)
             | Event::ClientDisconnected { clean: false, .. }
     );
+    // The lock is let go before anything is logged.
+    let admission = log_budget::ACTIVITY_LOG_BUDGETS
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .admit(problem, std::time::Instant::now());
+    if let Some(left_out) = admission.left_out_before {
+        log_left_out(problem, left_out);
+    }
+    if !admission.write {
+        return;
+    }
     if problem {
         tracing::warn!(target: ACTIVITY_TARGET, "{}", event.describe());
     } else {
@@ -46,15 +45,26 @@ pub fn trace_event(event: &Event) {
     }
 }
 
-/// Writes the summary of the Activity lines the last full second left out of the log, if any (called
+/// Writes the summary of the lines the last full second left out of the log, if any (called
 /// regularly, so a flood's summary does not wait for the next event).
 pub fn close_log_second() {
-    let left_out = super::log_budget::ACTIVITY_LOG_BUDGET
-        .lock()
-        .ok()
-        .and_then(|mut budget| budget.roll(std::time::Instant::now()));
-    if let Some(left_out) = left_out {
-        tracing::info!(target: ACTIVITY_TARGET, "{}", super::log_budget::left_out_line(left_out));
+    for problem in [false, true] {
+        let left_out = log_budget::ACTIVITY_LOG_BUDGETS
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .roll(problem, std::time::Instant::now());
+        if let Some(left_out) = left_out {
+            log_left_out(problem, left_out);
+        }
+    }
+}
+
+/// A summary of left-out problems is itself a warning, so Copy diagnostics shows it too.
+fn log_left_out(problem: bool, left_out: u64) {
+    if problem {
+        tracing::warn!(target: ACTIVITY_TARGET, "{}", log_budget::left_out_line("warnings", left_out));
+    } else {
+        tracing::info!(target: ACTIVITY_TARGET, "{}", log_budget::left_out_line("Activity lines", left_out));
     }
 }
 

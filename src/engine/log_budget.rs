@@ -69,13 +69,49 @@ impl Default for LogBudget {
     }
 }
 
-/// The app's one budget (the log file is one for the whole process).
-pub static ACTIVITY_LOG_BUDGET: Mutex<LogBudget> = Mutex::new(LogBudget::new());
+/// Activity's information lines and its problems, each with a budget of its own, so a flood of
+/// connects cannot crowd a warning (the broker failing, the connection cap reached) out of the log
+/// and out of Copy diagnostics.
+#[derive(Debug, Default)]
+pub struct LogBudgets {
+    info: LogBudget,
+    problems: LogBudget,
+}
 
-/// The line that stands for the lines left out.
-pub fn left_out_line(left_out: u64) -> String {
+impl LogBudgets {
+    pub const fn new() -> Self {
+        Self {
+            info: LogBudget::new(),
+            problems: LogBudget::new(),
+        }
+    }
+
+    /// Takes a line at `now`: a problem (a warning) or information.
+    pub fn admit(&mut self, problem: bool, now: Instant) -> Admission {
+        self.budget(problem).admit(now)
+    }
+
+    /// How many lines of the kind the window that just ended left out, if it ended.
+    pub fn roll(&mut self, problem: bool, now: Instant) -> Option<u64> {
+        self.budget(problem).roll(now)
+    }
+
+    fn budget(&mut self, problem: bool) -> &mut LogBudget {
+        if problem {
+            &mut self.problems
+        } else {
+            &mut self.info
+        }
+    }
+}
+
+/// The app's budgets (the log file is one for the whole process).
+pub static ACTIVITY_LOG_BUDGETS: Mutex<LogBudgets> = Mutex::new(LogBudgets::new());
+
+/// The line that stands for the lines left out (`what`: "Activity lines", "warnings").
+pub fn left_out_line(what: &str, left_out: u64) -> String {
     format!(
-        "{} more Activity lines in one second were left out of this log (at most {LINES_PER_SECOND} a second are written)",
+        "{} more {what} in one second were left out of this log (at most {LINES_PER_SECOND} a second are written)",
         super::display_text::thousands(left_out)
     )
 }
@@ -112,6 +148,19 @@ mod tests {
     }
 
     #[test]
+    fn a_flood_of_information_does_not_crowd_out_a_warning() {
+        let mut budgets = LogBudgets::new();
+        let now = Instant::now();
+        for _ in 0..LINES_PER_SECOND {
+            assert!(budgets.admit(false, now).write);
+        }
+        assert!(!budgets.admit(false, now).write);
+        assert!(budgets.admit(true, now).write, "the warning was left out");
+        assert_eq!(budgets.roll(true, now + Duration::from_secs(1)), None);
+        assert_eq!(budgets.roll(false, now + Duration::from_secs(1)), Some(1));
+    }
+
+    #[test]
     fn a_quiet_log_writes_every_line_and_reports_nothing() {
         let mut budget = LogBudget::new();
         let start = Instant::now();
@@ -130,7 +179,7 @@ mod tests {
     #[test]
     fn the_summary_line_says_how_many_and_why() {
         assert_eq!(
-            left_out_line(4212),
+            left_out_line("Activity lines", 4212),
             "4,212 more Activity lines in one second were left out of this log (at most 100 a second are written)"
         );
     }

@@ -92,6 +92,9 @@ const CLIENTS_SETTLE: Duration = Duration::from_millis(20);
 /// copying rows (and take CPU from the broker accepting them). This keeps it near 3% of a core
 /// (8,000 rows take about 2 ms: the list then follows a flood every 60 ms instead of every 20).
 const SETTLE_PER_REFRESH_COST: u32 = 30;
+/// And never longer than this: the wait holds up commands too, and one refresh slowed by a busy
+/// machine must not stall the engine for seconds.
+const CLIENTS_SETTLE_AT_MOST: Duration = Duration::from_millis(250);
 /// How often the engine looks at its counters to refresh the snapshot. Each refresh that changes a
 /// number repaints the window: twice a second keeps counters lively without a software renderer
 /// (llvmpipe) spending half a core redrawing them.
@@ -299,7 +302,8 @@ async fn run(
             }
             _ = registry.changed.notified() => {
                 // Let a burst of connects (a fleet starting) land before drawing them.
-                let settle = CLIENTS_SETTLE.max(engine.last_refresh_took * SETTLE_PER_REFRESH_COST);
+                let settle = (engine.last_refresh_took * SETTLE_PER_REFRESH_COST)
+                    .clamp(CLIENTS_SETTLE, CLIENTS_SETTLE_AT_MOST);
                 tokio::time::sleep(settle).await;
                 engine.refresh();
             }

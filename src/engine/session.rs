@@ -508,9 +508,6 @@ async fn read_some<R: AsyncRead + Unpin>(
     client.read_buf(inbox).await
 }
 
-/// The router's side of the session. It is told when the session ends (a DISCONNECT on the link,
-/// the client's will first when it goes now), however the session ends, so no session outlives
-/// its connection; a session dropped mid-way (the broker's runtime shutting down) is told too.
 /// A session the router and the client both said yes to.
 struct Opened {
     link: RouterSide,
@@ -523,6 +520,9 @@ struct Opened {
     connack_written: Result<(), SessionEnd>,
 }
 
+/// The router's side of the session. It is told when the session ends (a DISCONNECT on the link,
+/// the client's will first when it goes now), however the session ends, so no session outlives
+/// its connection; a session dropped mid-way (the broker's runtime shutting down) is told too.
 struct RouterSide {
     tx: LinkTx,
     /// The router already ended the session, or heard the client's own DISCONNECT.
