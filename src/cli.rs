@@ -432,11 +432,19 @@ const PRINT_AT_MOST: usize = 10_000;
 /// Prints an event and every event already waiting behind it, in one write.
 fn print_events(engine: &Engine, first: crate::engine::Event) {
     let mut lines = String::new();
+    // The devices are looked up once per burst, not once per line (a fleet starting is both).
+    let snapshot = engine.snapshot();
+    let devices: std::collections::HashSet<&str> = snapshot
+        .fleet
+        .groups
+        .iter()
+        .flat_map(|g| g.devices.iter().map(|d| d.client_id.as_str()))
+        .collect();
     // Bounded, so a flood that never lets the queue empty still gets its lines out.
     let waiting = std::iter::from_fn(|| engine.events().try_next()).take(PRINT_AT_MOST);
     for event in std::iter::once(first).chain(waiting) {
         // A thousand devices connecting would bury everything else: their summary comes below.
-        if !is_device_chatter(engine, &event) {
+        if !is_device_chatter(&devices, &event) {
             lines.push_str(&event.describe());
             lines.push('\n');
         }
@@ -447,7 +455,10 @@ fn print_events(engine: &Engine, first: crate::engine::Event) {
 }
 
 /// True for the connects and clean disconnects of the app's own simulated devices.
-fn is_device_chatter(engine: &Engine, event: &crate::engine::Event) -> bool {
+fn is_device_chatter(
+    devices: &std::collections::HashSet<&str>,
+    event: &crate::engine::Event,
+) -> bool {
     use crate::engine::Event;
     let client_id = match event {
         Event::ClientConnected { client_id, .. } => client_id,
@@ -458,12 +469,7 @@ fn is_device_chatter(engine: &Engine, event: &crate::engine::Event) -> bool {
         } => client_id,
         _ => return false,
     };
-    let snapshot = engine.snapshot();
-    snapshot
-        .fleet
-        .groups
-        .iter()
-        .any(|g| g.devices.iter().any(|d| &d.client_id == client_id))
+    devices.contains(client_id.as_str())
 }
 
 /// One line per running group: connected, rate against target, errors.

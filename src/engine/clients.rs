@@ -172,7 +172,7 @@ impl ClientRegistry {
             .iter()
             .map(|(id, entry)| (*id, entry.clone()))
             .collect();
-        let rows: Vec<ClientRow> = entries
+        entries
             .into_iter()
             .filter(|(_, e)| e.accepted.load(Ordering::Relaxed))
             .map(|(connection, e)| ClientRow {
@@ -190,8 +190,7 @@ impl ClientRegistry {
                 messages_in_per_s: 0,
                 messages_out_per_s: 0,
             })
-            .collect();
-        rows
+            .collect()
     }
 
     /// Everything that went through the broker since the app started.
