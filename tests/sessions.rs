@@ -97,6 +97,55 @@ fn persistent_sessions_are_found_again() {
     }
 }
 
+/// The router is parked while the broker is stopped (it runs on the broker's runtime), not made anew:
+/// a retained message and a persistent session with a message queued for it are there after a start.
+#[test]
+fn retained_messages_and_persistent_sessions_outlive_a_stop_and_start() {
+    let (engine, info) = running_broker();
+    let (sub, mut sub_conn) = v4_client(info.tcp, "keeper", |o| {
+        o.set_clean_session(false);
+    });
+    sub.subscribe("kept/queued", QoS::AtLeastOnce).unwrap();
+    wait_v4_suback(&mut sub_conn);
+    sub.disconnect().unwrap();
+    pump_v4(&mut sub_conn, Duration::from_millis(50));
+    let (publisher, mut pub_conn) = v4_client(info.tcp, "keeper-teacher", |_| {});
+    publisher
+        .publish("kept/retained", QoS::AtLeastOnce, true, "before the stop")
+        .unwrap();
+    publisher
+        .publish(
+            "kept/queued",
+            QoS::AtLeastOnce,
+            false,
+            "queued before the stop",
+        )
+        .unwrap();
+    wait_v4_pubacks(&mut pub_conn, 2);
+    drop(pub_conn);
+
+    let tcp = restart_on_new_ports(&engine);
+
+    let (_again, mut again_conn) = v4_client(tcp, "keeper", |o| {
+        o.set_clean_session(false);
+    });
+    let got = receive_v4(&mut again_conn, 1);
+    assert_eq!(
+        got.first().map(|r| r.payload.as_slice()),
+        Some(&b"queued before the stop"[..]),
+        "the persistent session's queued message after the start"
+    );
+    let (late, mut late_conn) = v4_client(tcp, "keeper-late", |_| {});
+    late.subscribe("kept/#", QoS::AtLeastOnce).unwrap();
+    let got = receive_v4(&mut late_conn, 1);
+    assert_eq!(
+        got.first()
+            .map(|r| (r.topic.as_str(), r.payload.as_slice(), r.retain)),
+        Some(("kept/retained", &b"before the stop"[..], true)),
+        "the retained message after the start"
+    );
+}
+
 #[test]
 fn a_second_connection_takes_over() {
     let (_engine, info) = running_broker();

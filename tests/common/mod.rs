@@ -141,6 +141,20 @@ pub fn wait_v4_suback(connection: &mut Connection) {
     panic!("no SUBACK within {PATIENCE:?}");
 }
 
+/// Drives a v4 connection until the broker acknowledged `count` QoS 1 publishes.
+pub fn wait_v4_pubacks(connection: &mut Connection, count: usize) {
+    let deadline = Instant::now() + PATIENCE;
+    let mut acked = 0;
+    while acked < count && Instant::now() < deadline {
+        if let Ok(Ok(Event::Incoming(Packet::PubAck(_)))) =
+            connection.recv_timeout(Duration::from_millis(200))
+        {
+            acked += 1;
+        }
+    }
+    assert_eq!(acked, count, "PUBACKs within {PATIENCE:?}");
+}
+
 /// Drives a v4 connection for a while so queued requests go out (and acks come back).
 pub fn pump_v4(connection: &mut Connection, for_at_least: Duration) {
     let until = Instant::now() + for_at_least;
