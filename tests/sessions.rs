@@ -97,8 +97,9 @@ fn persistent_sessions_are_found_again() {
     }
 }
 
-/// The router lives for the app's life, not for one run of the broker: a retained message and a
-/// persistent session with a message queued for it are still there after a stop and start.
+/// The router lives for the app's life, not for one run of the broker (it runs on the broker's
+/// runtime and is parked between runs): a retained message and a persistent session with a message
+/// queued for it are still there after a stop and start.
 #[test]
 fn retained_messages_and_persistent_sessions_outlive_a_stop_and_start() {
     let (engine, info) = running_broker();

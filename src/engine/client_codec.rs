@@ -8,8 +8,8 @@
 //! - `V5::read_mut` hits `unreachable!` for a CONNACK or UNSUBACK with a body, packets only a server
 //!   sends. Packets a client must never send are refused as a protocol error, for both versions.
 //!
-//! One panic in the router thread is reachable too, and it stops the broker for good (the router
-//! lives as long as the app): a persistent session (clean session off) that subscribed to a shared
+//! One panic in the router is reachable too, and it stops the broker until it is stopped and started
+//! again (which makes a new router, without the old one's retained messages and sessions): a persistent session (clean session off) that subscribed to a shared
 //! subscription (`$share/group/filter`) and disconnects with a QoS 1/2 message in flight hits
 //! `expect("group must exists")`. Persistent sessions may therefore not subscribe to `$share/…`:
 //! such a SUBSCRIBE closes the connection. (Each connection gets its own copy of the codec, so the

@@ -1,8 +1,8 @@
 //! The way into rumqttd's router for the front door: local links made on the router this app owns,
 //! and the last wills the front door keeps for its clients (see session.rs for one client's session).
 //!
-//! rumqttd's `Router::spawn` returns its channel, whose element type the crate does not export, so
-//! it is held inside closures here; the public `LinkBuilder` takes it as it is.
+//! rumqttd's `Router::channel` returns its channel, whose element type the crate does not export,
+//! so it is held inside closures here; the public `LinkBuilder` takes it as it is.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -236,8 +236,8 @@ impl RouterAccess {
         pending.into_link(answer.ok()?).ok()
     }
 
-    /// Waits while the router's event channel is full, so a link's blocking send does not hold up
-    /// a worker thread (rumqttd's own listeners wait on the same channel asynchronously).
+    /// Waits while the router's event channel is full, so a new link's request finds room (it is
+    /// sent without waiting).
     pub async fn wait_for_room(&self) {
         while (self.channel_full)() {
             tokio::time::sleep(Duration::from_millis(1)).await;
@@ -363,7 +363,7 @@ impl Drop for UnansweredLink {
                     return;
                 };
                 if let Ok((mut tx, _rx, _ack)) = pending.into_link(answer) {
-                    let _ = super::session::ready_now(tx.send(super::session::disconnect_packet()));
+                    super::session::end_link_now(&mut tx);
                 }
             });
         if let Err(error) = spawned {
@@ -503,6 +503,62 @@ mod tests {
         a_waiting_will_leaves_the_list_when_its_runtime_shuts_down(false);
     }
 
+    /// Asks for links until the router takes one (a slot freed by a DISCONNECT in its channel), or
+    /// 20 s pass.
+    async fn next_link_within_patience(router: &RouterAccess) -> Option<BuiltLink> {
+        let patience = tokio::time::Instant::now() + Duration::from_secs(20);
+        loop {
+            match router.link(request("next")).await {
+                Some(link) => return Some(link),
+                None if tokio::time::Instant::now() < patience => {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+                None => return None,
+            }
+        }
+    }
+
+    /// A session dropped while the router's channel is full (as Stop can drop one mid-flood): its
+    /// DISCONNECT must still reach the router, or the router keeps its slot for good. The router
+    /// runs as a task on the same workers, so the drop must not wait for room there either.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_link_ended_while_the_routers_channel_is_full_still_frees_its_slot() {
+        let config = rumqttd::RouterConfig {
+            max_connections: 2,
+            ..super::super::broker::router_config()
+        };
+        let router = rumqttd::Router::new(0, config);
+        let (router_tx, full_tx) = (router.channel(), router.channel());
+        let access = RouterAccess::from_parts(
+            move |id| LinkBuilder::new(id, router_tx.clone()),
+            move || full_tx.is_full(),
+        );
+        let (pause, paused) = oneshot::channel::<()>();
+        let run = tokio::spawn(router.run_until(async move {
+            let _ = paused.await;
+        }));
+        let (mut filler, _filler_rx, _) = access.link(request("filler")).await.expect("a link");
+        let (mut ended, _ended_rx, _) = access.link(request("ended")).await.expect("a link");
+        // Paused, the router empties nothing: the filler's pings fill its channel.
+        let _ = pause.send(());
+        let router = run.await.expect("the router hands itself back");
+        let ping = || Packet::PingReq(rumqttd::protocol::PingReq);
+        while !matches!(
+            filler.try_send(ping()),
+            Err(LinkError::TrySend(flume::TrySendError::Full(_)))
+        ) {}
+        super::super::session::end_link_now(&mut ended);
+        drop(ended);
+        let (_pause, paused) = oneshot::channel::<()>();
+        tokio::spawn(router.run_until(async move {
+            let _ = paused.await;
+        }));
+        assert!(
+            next_link_within_patience(&access).await.is_some(),
+            "the router refused the next client: the ended link still holds its slot"
+        );
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_link_whose_session_gave_up_waiting_does_not_keep_its_slot_on_the_router() {
         let router = real_router(1);
@@ -512,18 +568,8 @@ mod tests {
             .start()
             .expect("the router takes the request");
         drop(UnansweredLink(Some(pending)));
-        let patience = tokio::time::Instant::now() + Duration::from_secs(20);
-        let next = loop {
-            match router.link(request("next")).await {
-                Some(link) => break Some(link),
-                None if tokio::time::Instant::now() < patience => {
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                }
-                None => break None,
-            }
-        };
         assert!(
-            next.is_some(),
+            next_link_within_patience(&router).await.is_some(),
             "the router refused the next client: the abandoned link still holds the only slot"
         );
     }

@@ -152,7 +152,6 @@ where
                         if let Err(reason) = self.admit_filters(&batch, &mut held_filters) {
                             break SessionEnd::OverLimit(reason);
                         }
-                        self.door.router.wait_for_room().await;
                         if link.forward(&mut batch).await.is_err() {
                             link.ended = true;
                             break SessionEnd::BrokerClosed;
@@ -225,7 +224,7 @@ where
             }
         };
         // The router hears of the end before the id is handed on to a newer connection.
-        link.end(&self.door.router).await;
+        link.end().await;
         let will_goes = match end {
             SessionEnd::ClientClosed { clean: true } => will_asked_for,
             SessionEnd::BrokerStopping | SessionEnd::Refused(_) => false,
@@ -541,12 +540,11 @@ impl RouterSide {
     }
 
     /// Ends the session on the router with a DISCONNECT, unless it has ended there already.
-    async fn end(&mut self, router: &super::router_link::RouterAccess) {
+    async fn end(&mut self) {
         if self.ended {
             return;
         }
         self.ended = true;
-        router.wait_for_room().await;
         let _ = self.tx.send(disconnect_packet()).await;
     }
 }
@@ -554,7 +552,27 @@ impl RouterSide {
 impl Drop for RouterSide {
     fn drop(&mut self) {
         if !self.ended {
-            let _ = ready_now(self.tx.send(disconnect_packet()));
+            end_link_now(&mut self.tx);
+        }
+    }
+}
+
+/// Ends a link on the router without waiting (from a drop): its DISCONNECT is queued at once, and
+/// when the router's channel is full a short-lived thread waits to tell the router, as a worker
+/// must never block (the router runs on the same workers).
+pub(super) fn end_link_now(tx: &mut LinkTx) {
+    if let Err(rumqttd::local::LinkError::TrySend(flume::TrySendError::Full(_))) =
+        tx.try_send(disconnect_packet())
+    {
+        let notifier = tx.notifier();
+        let spawned = std::thread::Builder::new()
+            .name("link-end".into())
+            // Fails only when the router is gone, and with it the link.
+            .spawn(move || {
+                let _ = notifier.notify_blocking();
+            });
+        if let Err(error) = spawned {
+            tracing::warn!("a router link could not be ended: {error}");
         }
     }
 }

@@ -265,9 +265,26 @@ impl LinkTx {
         };
 
         self.router_tx
-            .send((self.connection_id, Event::DeviceData))?;
+            .send_async((self.connection_id, Event::DeviceData))
+            .await?;
 
         Ok(len)
+    }
+
+    /// MQTT Playground patch (see PATCHED.md): queues a packet and tells the router without
+    /// waiting; when the router's channel is full the packet stays queued and the error says so
+    /// (a [`LinkNotifier`] can then tell the router from a thread that may wait).
+    pub fn try_send(&mut self, data: Packet) -> Result<usize, LinkError> {
+        self.try_push(data)
+    }
+
+    /// MQTT Playground patch (see PATCHED.md): what tells the router this link has data, apart
+    /// from the link.
+    pub fn notifier(&self) -> LinkNotifier {
+        LinkNotifier {
+            connection_id: self.connection_id,
+            router_tx: self.router_tx.clone(),
+        }
     }
 
     fn try_push(&mut self, data: Packet) -> Result<usize, LinkError> {
@@ -390,6 +407,21 @@ impl LinkTx {
         });
 
         self.router_tx.try_send((self.connection_id, message))?;
+        Ok(())
+    }
+}
+
+/// MQTT Playground patch (see PATCHED.md): tells the router a link has data, blocking while its
+/// channel is full; for threads that may wait (never a runtime's worker serving the router).
+pub struct LinkNotifier {
+    connection_id: ConnectionId,
+    router_tx: Sender<(ConnectionId, Event)>,
+}
+
+impl LinkNotifier {
+    pub fn notify_blocking(self) -> Result<(), LinkError> {
+        self.router_tx
+            .send((self.connection_id, Event::DeviceData))?;
         Ok(())
     }
 }

@@ -173,6 +173,57 @@ impl Router {
         link
     }
 
+    /// MQTT Playground patch (see PATCHED.md): the router's channel, for links, before it runs.
+    pub fn channel(&self) -> Sender<(ConnectionId, Event)> {
+        self.link()
+    }
+
+    /// MQTT Playground patch (see PATCHED.md): runs the router as a task on the calling tokio
+    /// runtime instead of a thread of its own, until `pause` completes; then returns the router as
+    /// it is, to run again later (events still in its channel wait there). On the runtime that
+    /// serves the links, a message goes from a publisher's task through the router to a
+    /// subscriber's task on one worker, without waking a thread for each hop.
+    pub async fn run_until(mut self, pause: impl std::future::Future<Output = ()>) -> Self {
+        tokio::pin!(pause);
+        loop {
+            // Set when this turn waited on an empty channel, which gave the runtime's other tasks
+            // their turn already.
+            let mut waited = false;
+            if self.consume().is_none() {
+                waited = self.router_rx.is_empty();
+                tokio::select! {
+                    biased;
+                    _ = &mut pause => return self,
+                    event = self.router_rx.recv_async() => match event {
+                        Ok((id, data)) => self.events(id, data),
+                        // Cannot happen while the router holds a sender of its own.
+                        Err(_) => return self,
+                    },
+                }
+            }
+            for _ in 0..500 {
+                match self.router_rx.try_recv() {
+                    Ok((id, data)) => self.events(id, data),
+                    Err(_) => break,
+                }
+            }
+            for _ in 0..100 {
+                self.consume();
+            }
+            if !waited {
+                // A busy router gives the runtime's other tasks a turn, and still hears a pause.
+                tokio::task::yield_now().await;
+                let paused = std::future::poll_fn(|cx| {
+                    std::task::Poll::Ready(pause.as_mut().poll(cx).is_ready())
+                })
+                .await;
+                if paused {
+                    return self;
+                }
+            }
+        }
+    }
+
     /// Waits on incoming events when ready queue is empty.
     /// After pulling 1 event, tries to pull 500 more events
     /// before polling ready queue 100 times (connections)
