@@ -10,7 +10,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use rumqttd::RouterConfig;
-use rumqttd::local::LinkBuilder;
 use tokio::runtime::Runtime;
 use tokio::sync::{oneshot, watch};
 use tokio::task::JoinHandle;
@@ -59,14 +58,7 @@ struct RouterHome {
 /// A new router, not running yet, and the way into it.
 fn new_router() -> (Arc<RouterAccess>, rumqttd::Router) {
     let router = rumqttd::Router::new(0, router_config());
-    let router_tx = router.channel();
-    let full_tx = router_tx.clone();
-    let access = Arc::new(RouterAccess::from_parts(
-        move |client_id| LinkBuilder::new(client_id, router_tx.clone()),
-        // A router that is gone never empties its channel: links then fail at once.
-        move || full_tx.is_full() && !full_tx.is_disconnected(),
-    ));
-    (access, router)
+    (Arc::new(RouterAccess::of(&router)), router)
 }
 
 /// The runtime serving one broker run. Dropping a tokio runtime inside async code panics, so an
@@ -242,25 +234,20 @@ impl BrokerHost {
     /// Takes the router back from a broker's runtime before the runtime goes.
     async fn park_router(&mut self, run: RouterRun) {
         let _ = run.pause.send(());
-        match tokio::time::timeout(ROUTER_PAUSE_WAIT, run.task).await {
+        let what_happened = match tokio::time::timeout(ROUTER_PAUSE_WAIT, run.task).await {
             Ok(Ok(router)) => {
                 if let Some(home) = &mut self.router {
                     home.parked = Some(router);
                 }
+                return;
             }
-            Ok(Err(err)) => {
-                tracing::error!(
-                    "the broker's router failed ({err}); the next start makes a new one (retained messages and sessions are lost)"
-                );
-                self.router = None;
-            }
-            Err(_) => {
-                tracing::error!(
-                    "the broker's router did not stop within {ROUTER_PAUSE_WAIT:?}; the next start makes a new one (retained messages and sessions are lost)"
-                );
-                self.router = None;
-            }
-        }
+            Ok(Err(err)) => format!("failed ({err})"),
+            Err(_) => format!("did not stop within {ROUTER_PAUSE_WAIT:?}"),
+        };
+        tracing::error!(
+            "the broker's router {what_happened}; the next start makes a new one (retained messages and sessions are lost)"
+        );
+        self.router = None;
     }
 }
 

@@ -178,14 +178,15 @@ impl DelayedWills {
 }
 
 impl RouterAccess {
-    /// Builds one from the two things the front door needs of the router's channel.
-    pub fn from_parts(
-        new_link: impl for<'a> Fn(&'a str) -> LinkBuilder<'a> + Send + Sync + 'static,
-        channel_full: impl Fn() -> bool + Send + Sync + 'static,
-    ) -> Self {
+    /// The way into `router`, whether it runs yet or not (it takes what it needs of the router's
+    /// channel).
+    pub fn of(router: &rumqttd::Router) -> Self {
+        let router_tx = router.channel();
+        let full_tx = router_tx.clone();
         Self {
-            new_link: Box::new(new_link),
-            channel_full: Box::new(channel_full),
+            new_link: Box::new(move |client_id| LinkBuilder::new(client_id, router_tx.clone())),
+            // A router that is gone never empties its channel: links then fail at once.
+            channel_full: Box::new(move || full_tx.is_full() && !full_tx.is_disconnected()),
             delayed_wills: Mutex::new(DelayedWills::new(DELAYED_WILL_LIMITS)),
             known_filters: Mutex::new(Default::default()),
             will_links: AtomicU64::new(0),
@@ -390,12 +391,10 @@ mod tests {
             max_connections,
             ..super::super::broker::router_config()
         };
-        let router_tx = rumqttd::Router::new(0, config).spawn();
-        let full_tx = router_tx.clone();
-        RouterAccess::from_parts(
-            move |id| LinkBuilder::new(id, router_tx.clone()),
-            move || full_tx.is_full(),
-        )
+        let router = rumqttd::Router::new(0, config);
+        let access = RouterAccess::of(&router);
+        router.spawn();
+        access
     }
 
     fn will(topic: &str, payload: &str) -> Will {
@@ -528,11 +527,7 @@ mod tests {
             ..super::super::broker::router_config()
         };
         let router = rumqttd::Router::new(0, config);
-        let (router_tx, full_tx) = (router.channel(), router.channel());
-        let access = RouterAccess::from_parts(
-            move |id| LinkBuilder::new(id, router_tx.clone()),
-            move || full_tx.is_full(),
-        );
+        let access = RouterAccess::of(&router);
         let (pause, paused) = oneshot::channel::<()>();
         let run = tokio::spawn(router.run_until(async move {
             let _ = paused.await;

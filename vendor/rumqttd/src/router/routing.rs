@@ -201,14 +201,8 @@ impl Router {
                     },
                 }
             }
-            for _ in 0..500 {
-                match self.router_rx.try_recv() {
-                    Ok((id, data)) => self.events(id, data),
-                    Err(_) => break,
-                }
-            }
-            for _ in 0..100 {
-                self.consume();
+            if self.take_more_and_serve_ready().is_err() {
+                return self;
             }
             if !waited {
                 // A busy router gives the runtime's other tasks a turn, and still hears a pause.
@@ -251,6 +245,12 @@ impl Router {
             self.events(id, data);
         }
 
+        self.take_more_and_serve_ready()
+    }
+
+    /// MQTT Playground patch (see PATCHED.md): the rest of a turn, out of `run_inner` so that
+    /// `run_until` takes the same turns.
+    fn take_more_and_serve_ready(&mut self) -> Result<(), RouterError> {
         // Try reading more from connections in a non-blocking
         // fashion to accumulate data and handle subscriptions.
         // Accumulating more data lets requests retrieve bigger
