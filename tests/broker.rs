@@ -161,6 +161,54 @@ fn retained_messages_reach_later_subscribers() {
     );
 }
 
+/// A payload that says which message it is in every byte, so a message from the wrong place in the
+/// log cannot pass for the right one.
+fn numbered_payload(number: u32, len: usize) -> Vec<u8> {
+    let mut payload = number.to_be_bytes().to_vec();
+    payload.resize(len, (number % 251) as u8);
+    payload
+}
+
+#[test]
+fn messages_arrive_whole_and_in_order_while_a_filters_log_turns_over_many_times() {
+    // Each filter's log holds 16 segments of 2 MB; a 16 KiB message fills a segment in 128, so
+    // 4,096 messages fill the log twice over and every later segment reuses an old one's room.
+    const PAYLOAD: usize = 16 * 1024;
+    const MESSAGES: u32 = 4096;
+    const BATCH: u32 = 256;
+    let (_engine, info) = running_broker();
+    let big_packets = |options: &mut rumqttc::MqttOptions| {
+        options.set_max_packet_size(64 * 1024, 64 * 1024);
+    };
+    let (subscriber, mut sub_conn) = v4_client(info.tcp, "log-reader", big_packets);
+    subscriber.subscribe("log/turnover", QoS::AtMostOnce).unwrap();
+    wait_v4_suback(&mut sub_conn);
+    let (publisher, pub_conn) = v4_client(info.tcp, "log-writer", big_packets);
+    drive_in_background(pub_conn);
+    for first in (0..MESSAGES).step_by(BATCH as usize) {
+        for number in first..first + BATCH {
+            publisher
+                .publish(
+                    "log/turnover",
+                    QoS::AtMostOnce,
+                    false,
+                    numbered_payload(number, PAYLOAD),
+                )
+                .unwrap();
+        }
+        // Read each batch before the next, so the reader never falls a whole log behind.
+        let got = receive_v4(&mut sub_conn, BATCH as usize);
+        assert_eq!(got.len(), BATCH as usize, "messages {first}.. arrived");
+        for (number, message) in (first..).zip(&got) {
+            assert!(
+                message.payload == numbered_payload(number, PAYLOAD),
+                "message {number} arrived as message {:?}",
+                message.payload.get(..4)
+            );
+        }
+    }
+}
+
 #[test]
 fn a_last_will_is_published_when_a_client_vanishes() {
     let (engine, info) = running_broker();

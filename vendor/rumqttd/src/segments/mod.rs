@@ -148,16 +148,26 @@ where
             // Read absolute_offset before applying memory retention, in case there is only 1
             // segment allowed.
             let absolute_offset = self.active_segment().next_offset();
+            // MQTT Playground patch (see PATCHED.md): a new segment starts with room for as many
+            // items as the one just filled, and the oldest segment's room is used again, so a
+            // busy log neither grows its segments one doubling (and copy) at a time nor faults in
+            // fresh pages for each.
+            let expected = self.active_segment().len() as usize;
+            let mut next = None;
             // If active segment is full and segments are full, apply retention policy.
             if self.memory_segments_count() >= self.max_mem_segments {
-                self.segments.pop_front();
+                next = self
+                    .segments
+                    .pop_front()
+                    .and_then(|oldest| oldest.reuse(absolute_offset, expected));
                 self.head += 1;
             }
 
             // Pushing a new segment into segments and updating the tail automatically changes
             // the active segment to a new empty one.
-            self.segments
-                .push_back(Segment::with_offset(absolute_offset));
+            let next = next
+                .unwrap_or_else(|| Segment::with_offset_and_room(absolute_offset, expected));
+            self.segments.push_back(next);
             self.tail += 1;
         }
     }

@@ -27,13 +27,29 @@ impl<T> Segment<T>
 where
     T: Storage + Clone,
 {
-    pub(crate) fn with_offset(absolute_offset: u64) -> Self {
+    /// MQTT Playground patch (see PATCHED.md): a segment with room for `expected` items (at least
+    /// the 1024 rumqttd starts with).
+    pub(crate) fn with_offset_and_room(absolute_offset: u64, expected: usize) -> Self {
         Self {
-            data: Vec::with_capacity(1024),
+            data: Vec::with_capacity(expected.max(1024)),
             absolute_offset,
             total_size: 0,
         }
     }
+
+    /// MQTT Playground patch (see PATCHED.md): this segment emptied, to start again at
+    /// `absolute_offset` with its room; none when its room is more than twice the `expected`
+    /// items (it was filled by smaller items than now arrive), so an old burst's room is not kept.
+    pub(crate) fn reuse(mut self, absolute_offset: u64, expected: usize) -> Option<Self> {
+        if self.data.capacity() > 2 * expected.max(1024) {
+            return None;
+        }
+        self.data.clear();
+        self.total_size = 0;
+        self.absolute_offset = absolute_offset;
+        Some(self)
+    }
+
     pub(crate) fn new() -> Self {
         Self {
             data: Vec::with_capacity(1024),
