@@ -181,7 +181,9 @@ fn messages_arrive_whole_and_in_order_while_a_filters_log_turns_over_many_times(
         options.set_max_packet_size(64 * 1024, 64 * 1024);
     };
     let (subscriber, mut sub_conn) = v4_client(info.tcp, "log-reader", big_packets);
-    subscriber.subscribe("log/turnover", QoS::AtMostOnce).unwrap();
+    subscriber
+        .subscribe("log/turnover", QoS::AtMostOnce)
+        .unwrap();
     wait_v4_suback(&mut sub_conn);
     let (publisher, pub_conn) = v4_client(info.tcp, "log-writer", big_packets);
     drive_in_background(pub_conn);
