@@ -42,6 +42,8 @@ impl WatchOutput {
 
 /// How many log messages one frame checks against a new filter (a few milliseconds' work).
 const CHECKS_PER_FRAME: usize = 50_000;
+/// How soon a frame follows to check messages that arrived faster than the last frame checked.
+const CATCH_UP_EVERY: std::time::Duration = crate::ui::repaint_policy::DATA_REPAINT_EVERY;
 
 /// Draws more about a message in its detail, given its topic, payload size and arrival time.
 pub type MoreDetail = Box<dyn FnMut(&mut egui::Ui, &str, usize, std::time::SystemTime)>;
@@ -65,6 +67,9 @@ pub struct MessagesPanel {
     follow: bool,
     view: FilteredView,
     view_dirty: bool,
+    /// While a new filter is applied to the log (a slice a frame), the log's end when it began:
+    /// those frames follow at once. Catching up on new arrivals waits for the next data repaint.
+    applying_filter_until: Option<u64>,
     seen_log_version: Option<u64>,
     seen_next_seq: u64,
     scroll_to_newest: bool,
@@ -96,6 +101,7 @@ impl Default for MessagesPanel {
             follow: true,
             view: FilteredView::default(),
             view_dirty: true,
+            applying_filter_until: None,
             seen_log_version: None,
             seen_next_seq: 0,
             scroll_to_newest: false,
@@ -223,8 +229,13 @@ impl MessagesPanel {
         }
         self.update_view(snapshot.monitor.log_version, next_seq, log);
         if self.view_dirty {
-            // The rest of the log is checked in the next frames.
-            ui.ctx().request_repaint();
+            // The rest of the log is checked in the next frames: at once while a new filter is
+            // applied; at the data repaint rate while messages arrive faster than a frame checks
+            // them (a flood), which would otherwise redraw the window as fast as it can.
+            match self.applying_filter_until {
+                Some(_) => ui.ctx().request_repaint(),
+                None => ui.ctx().request_repaint_after(CATCH_UP_EVERY),
+            }
         }
 
         if self.selected.is_some() {
@@ -291,13 +302,27 @@ impl MessagesPanel {
         if !(self.view_dirty || (log_changed && !self.paused)) {
             return;
         }
-        let (change, unchecked) = log.read(|store| {
+        let (change, unchecked, log_end) = log.read(|store| {
             let change = self.view.update_within(&store.log, CHECKS_PER_FRAME);
-            (change, self.view.unchecked(&store.log))
+            (
+                change,
+                self.view.unchecked(&store.log),
+                store.log.next_seq(),
+            )
         });
         // A new filter over a full log is applied a slice a frame, so neither the window nor the
         // subscriber writing the log waits for one long pass.
         self.view_dirty = unchecked > 0;
+        if change.rebuilt {
+            self.applying_filter_until = Some(log_end);
+        }
+        let checked_up_to = log_end.saturating_sub(unchecked);
+        if self
+            .applying_filter_until
+            .is_some_and(|until| checked_up_to >= until)
+        {
+            self.applying_filter_until = None;
+        }
         self.seen_log_version = Some(version);
         self.seen_next_seq = next_seq;
         if (change.added > 0 || change.rebuilt) && self.follow && !self.paused {
@@ -309,6 +334,89 @@ impl MessagesPanel {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Adds `count` messages to the log, as the subscriber would.
+    fn arrive(log: &LogAccess, count: usize) {
+        let mut store = log.lock();
+        for _ in 0..count {
+            store
+                .log
+                .push_message(crate::engine::watch::LoggedMessage::new(
+                    std::time::SystemTime::now(),
+                    std::sync::Arc::from("flood/1"),
+                    0,
+                    false,
+                    bytes::Bytes::from_static(b"21.5"),
+                    1024,
+                ));
+        }
+    }
+
+    /// Draws one frame of the tab (a second after the last, so whatever egui animates has ended);
+    /// returns the delays of the repaints asked for during it.
+    fn frame(
+        ctx: &egui::Context,
+        panel: &mut MessagesPanel,
+        log: &LogAccess,
+        asked: &std::sync::Mutex<Vec<std::time::Duration>>,
+    ) -> Vec<std::time::Duration> {
+        asked.lock().unwrap().clear();
+        let mut snapshot = Snapshot::default();
+        snapshot.monitor.log_version = log.read(|store| store.log.next_seq());
+        let input = egui::RawInput {
+            time: Some(ctx.input(|i| i.time) + 1.0),
+            screen_rect: Some(egui::Rect::from_min_size(
+                egui::Pos2::ZERO,
+                egui::vec2(1280.0, 800.0),
+            )),
+            ..Default::default()
+        };
+        let mut output = ctx.run_ui(input, |ui| {
+            let _ = panel.ui(ui, &snapshot, log);
+        });
+        // No renderer takes the font texture here.
+        output.textures_delta.clear();
+        asked.lock().unwrap().clone()
+    }
+
+    #[test]
+    fn a_flood_is_checked_at_the_data_repaint_rate_and_a_new_filter_at_once() {
+        let ctx = egui::Context::default();
+        let asked = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let record = asked.clone();
+        // Sees every request, also those egui folds into an earlier one.
+        ctx.set_repaint_observer(move |info| record.lock().unwrap().push(info.delay));
+        let log = LogAccess::default();
+        let mut panel = MessagesPanel::default();
+        // Not following the newest: egui asks for a frame after each scroll, which is not this.
+        panel.follow = false;
+        let at_once = std::time::Duration::ZERO;
+
+        // A new filter over more than a frame checks: the next slice follows at once.
+        arrive(&log, CHECKS_PER_FRAME + 1_000);
+        panel.set_topic_filter("flood/#");
+        let delays = frame(&ctx, &mut panel, &log, &asked);
+        assert!(delays.contains(&at_once), "asked for {delays:?}");
+        for _ in 0..10 {
+            if !panel.view_dirty {
+                break;
+            }
+            frame(&ctx, &mut panel, &log, &asked);
+        }
+        assert!(!panel.view_dirty, "the filter was applied to the whole log");
+
+        // A flood: more arrive between two frames than one frame checks. The rest waits for the
+        // next data repaint instead of redrawing the window as fast as it can.
+        arrive(&log, CHECKS_PER_FRAME + 1_000);
+        let delays = frame(&ctx, &mut panel, &log, &asked);
+        assert!(panel.view_dirty, "more arrived than a frame checks");
+        assert!(!delays.contains(&at_once), "asked for {delays:?}");
+        assert!(delays.contains(&CATCH_UP_EVERY), "asked for {delays:?}");
+        // And the next frame catches up.
+        frame(&ctx, &mut panel, &log, &asked);
+        assert!(!panel.view_dirty, "the flood was checked");
+        assert_eq!(panel.view.len(), log.read(|store| store.log.len()));
+    }
 
     #[test]
     fn export_format_follows_the_extension() {
