@@ -14,7 +14,7 @@ use std::path::Path;
 use eframe::egui::{self, RichText};
 
 use crate::engine::monitor::{ExportFormat, LogAccess, MonitorCommand};
-use crate::engine::watch::{FilterError, FilteredView, LogFilter, TopicFilter, ViewAs};
+use crate::engine::watch::{FilterError, FilteredView, LogFilter, TopicFilter, ViewAs, ViewChange};
 use crate::engine::{Command, Snapshot};
 
 use super::file_dialog::FilePurpose;
@@ -40,8 +40,12 @@ impl WatchOutput {
     }
 }
 
-/// How many log messages one frame checks against a new filter (a few milliseconds' work).
-const CHECKS_PER_FRAME: usize = 50_000;
+/// How many log messages are checked against the filter between two looks at the clock.
+const CHECKS_PER_SLICE: usize = 10_000;
+/// How long one frame checks log messages against the filter (slices until this has passed), holding
+/// the log, so neither the window nor the subscriber writing the log waits for one long pass: a
+/// simple filter checks a whole log of 100,000 in a frame, a search through payloads a part of it.
+const CHECK_TIME_PER_FRAME: std::time::Duration = std::time::Duration::from_millis(4);
 /// How soon a frame follows to check messages that arrived faster than the last frame checked.
 const CATCH_UP_EVERY: std::time::Duration = crate::ui::repaint_policy::DATA_REPAINT_EVERY;
 
@@ -70,6 +74,8 @@ pub struct MessagesPanel {
     /// While a new filter is applied to the log (a slice a frame), the log's end when it began:
     /// those frames follow at once. Catching up on new arrivals waits for the next data repaint.
     applying_filter_until: Option<u64>,
+    /// CHECK_TIME_PER_FRAME (tests set zero: one slice a frame).
+    check_time_per_frame: std::time::Duration,
     seen_log_version: Option<u64>,
     seen_next_seq: u64,
     scroll_to_newest: bool,
@@ -102,6 +108,7 @@ impl Default for MessagesPanel {
             view: FilteredView::default(),
             view_dirty: true,
             applying_filter_until: None,
+            check_time_per_frame: CHECK_TIME_PER_FRAME,
             seen_log_version: None,
             seen_next_seq: 0,
             scroll_to_newest: false,
@@ -302,16 +309,21 @@ impl MessagesPanel {
         if !(self.view_dirty || (log_changed && !self.paused)) {
             return;
         }
+        let started = std::time::Instant::now();
         let (change, unchecked, log_end) = log.read(|store| {
-            let change = self.view.update_within(&store.log, CHECKS_PER_FRAME);
-            (
-                change,
-                self.view.unchecked(&store.log),
-                store.log.next_seq(),
-            )
+            let mut change = ViewChange::default();
+            loop {
+                let slice = self.view.update_within(&store.log, CHECKS_PER_SLICE);
+                change.added += slice.added;
+                change.dropped += slice.dropped;
+                change.rebuilt |= slice.rebuilt;
+                let unchecked = self.view.unchecked(&store.log);
+                if unchecked == 0 || started.elapsed() >= self.check_time_per_frame {
+                    return (change, unchecked, store.log.next_seq());
+                }
+            }
         });
-        // A new filter over a full log is applied a slice a frame, so neither the window nor the
-        // subscriber writing the log waits for one long pass.
+        // What is left is checked in the next frames.
         self.view_dirty = unchecked > 0;
         if change.rebuilt {
             self.applying_filter_until = Some(log_end);
@@ -390,10 +402,12 @@ mod tests {
         let mut panel = MessagesPanel::default();
         // Not following the newest: egui asks for a frame after each scroll, which is not this.
         panel.follow = false;
+        // One slice a frame, whatever this machine's speed.
+        panel.check_time_per_frame = std::time::Duration::ZERO;
         let at_once = std::time::Duration::ZERO;
 
         // A new filter over more than a frame checks: the next slice follows at once.
-        arrive(&log, CHECKS_PER_FRAME + 1_000);
+        arrive(&log, 5 * CHECKS_PER_SLICE + 1_000);
         panel.set_topic_filter("flood/#");
         let delays = frame(&ctx, &mut panel, &log, &asked);
         assert!(delays.contains(&at_once), "asked for {delays:?}");
@@ -407,7 +421,7 @@ mod tests {
 
         // A flood: more arrive between two frames than one frame checks. The rest waits for the
         // next data repaint instead of redrawing the window as fast as it can.
-        arrive(&log, CHECKS_PER_FRAME + 1_000);
+        arrive(&log, CHECKS_PER_SLICE + 1_000);
         let delays = frame(&ctx, &mut panel, &log, &asked);
         assert!(panel.view_dirty, "more arrived than a frame checks");
         assert!(!delays.contains(&at_once), "asked for {delays:?}");
@@ -415,6 +429,16 @@ mod tests {
         // And the next frame catches up.
         frame(&ctx, &mut panel, &log, &asked);
         assert!(!panel.view_dirty, "the flood was checked");
+        assert_eq!(panel.view.len(), log.read(|store| store.log.len()));
+
+        // With time to spare, one frame checks as many slices as the arrivals take.
+        panel.check_time_per_frame = std::time::Duration::MAX;
+        arrive(&log, 6 * CHECKS_PER_SLICE);
+        frame(&ctx, &mut panel, &log, &asked);
+        assert!(
+            !panel.view_dirty,
+            "the whole flood was checked in one frame"
+        );
         assert_eq!(panel.view.len(), log.read(|store| store.log.len()));
     }
 
