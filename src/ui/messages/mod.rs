@@ -71,8 +71,9 @@ pub struct MessagesPanel {
     follow: bool,
     view: FilteredView,
     view_dirty: bool,
-    /// While a new filter is applied to the log (a slice a frame), the log's end when it began:
-    /// those frames follow at once. Catching up on new arrivals waits for the next data repaint.
+    /// While a new filter is applied to the log (as much a frame as CHECK_TIME_PER_FRAME allows),
+    /// the log's end when it began: those frames follow at once. Catching up on new arrivals waits
+    /// for the next data repaint.
     applying_filter_until: Option<u64>,
     /// CHECK_TIME_PER_FRAME (tests set zero: one slice a frame).
     check_time_per_frame: std::time::Duration,
@@ -399,11 +400,13 @@ mod tests {
         // Sees every request, also those egui folds into an earlier one.
         ctx.set_repaint_observer(move |info| record.lock().unwrap().push(info.delay));
         let log = LogAccess::default();
-        let mut panel = MessagesPanel::default();
-        // Not following the newest: egui asks for a frame after each scroll, which is not this.
-        panel.follow = false;
-        // One slice a frame, whatever this machine's speed.
-        panel.check_time_per_frame = std::time::Duration::ZERO;
+        let mut panel = MessagesPanel {
+            // Not following the newest: egui asks for a frame after each scroll, which is not this.
+            follow: false,
+            // One slice a frame, whatever this machine's speed.
+            check_time_per_frame: std::time::Duration::ZERO,
+            ..Default::default()
+        };
         let at_once = std::time::Duration::ZERO;
 
         // A new filter over more than a frame checks: the next slice follows at once.

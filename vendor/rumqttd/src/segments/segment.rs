@@ -38,13 +38,15 @@ where
     }
 
     /// MQTT Playground patch (see PATCHED.md): this segment emptied, to start again at
-    /// `absolute_offset` with its room; none when its room is more than twice the `expected`
-    /// items (it was filled by smaller items than now arrive), so an old burst's room is not kept.
+    /// `absolute_offset` with room for at least `expected` items; none when its room is more than
+    /// twice that (it was filled by smaller items than now arrive), so an old burst's room is not
+    /// kept.
     pub(crate) fn reuse(mut self, absolute_offset: u64, expected: usize) -> Option<Self> {
         if self.data.capacity() > 2 * expected.max(1024) {
             return None;
         }
         self.data.clear();
+        self.data.reserve(expected);
         self.total_size = 0;
         self.absolute_offset = absolute_offset;
         Some(self)
