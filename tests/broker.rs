@@ -429,15 +429,7 @@ fn the_clients_table_counts_messages_and_drops_disconnected_clients() {
         .map(|c| c.peer)
         .unwrap();
     assert!(peer.ip().is_loopback());
-    publisher.disconnect().unwrap();
-    // Poll only until the DISCONNECT is out: polling further would make rumqttc reconnect.
-    for _ in 0..100 {
-        if let Ok(Ok(rumqttc::Event::Outgoing(rumqttc::Outgoing::Disconnect))) =
-            pub_conn.recv_timeout(Duration::from_millis(100))
-        {
-            break;
-        }
-    }
+    disconnect_v4(&publisher, &mut pub_conn);
     drop(pub_conn);
     wait_for_snapshot(&engine, "publisher gone", |s| {
         s.clients.iter().all(|c| c.client_id != "counter-pub")

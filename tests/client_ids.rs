@@ -132,8 +132,7 @@ fn a_persistent_session_with_a_special_id_gets_its_queued_messages() {
     let (sub, mut sub_conn) = v4_client(info.tcp, "room/12", persistent);
     sub.subscribe("homework/#", QoS::AtLeastOnce).unwrap();
     wait_v4_suback(&mut sub_conn);
-    sub.disconnect().unwrap();
-    pump_v4(&mut sub_conn, Duration::from_millis(300));
+    disconnect_v4(&sub, &mut sub_conn);
     drop(sub_conn);
 
     let (publisher, mut pub_conn) = v4_client(info.tcp, "teacher", |_| {});

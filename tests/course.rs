@@ -218,8 +218,7 @@ fn every_built_in_step_ticks_off_with_the_client_that_did_it() {
         .subscribe("class/ann/inbox", QoS::AtLeastOnce)
         .unwrap();
     wait_v4_suback(&mut inbox_conn);
-    inbox.disconnect().unwrap();
-    pump_v4(&mut inbox_conn, Duration::from_millis(300));
+    disconnect_v4(&inbox, &mut inbox_conn);
     drop(inbox_conn);
     let session = step_index(engine, "session");
     publish(

@@ -201,8 +201,7 @@ fn the_connection_cap_refuses_the_one_over_and_admits_again_after_one_leaves() {
     assert_eq!(reported, Some(3), "Activity says the cap refused a client");
 
     // One leaves: the broker accepts again.
-    third.disconnect().unwrap();
-    pump_v4(&mut third_conn, Duration::from_millis(200));
+    disconnect_v4(&third, &mut third_conn);
     drop(third_conn);
     wait_for_snapshot(&engine, "the third client gone", |s| s.clients.len() == 2);
     let deadline = Instant::now() + PATIENCE;

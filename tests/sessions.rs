@@ -71,8 +71,7 @@ fn persistent_sessions_are_found_again() {
         sub.subscribe(format!("homework/{id}"), QoS::AtLeastOnce)
             .unwrap();
         wait_v4_suback(&mut conn);
-        sub.disconnect().unwrap();
-        pump_v4(&mut conn, Duration::from_millis(50));
+        disconnect_v4(&sub, &mut conn);
     }
     let (publisher, mut pub_conn) = v4_client(info.tcp, "teacher", |_| {});
     for id in &ids {
@@ -108,8 +107,7 @@ fn retained_messages_and_persistent_sessions_outlive_a_stop_and_start() {
     });
     sub.subscribe("kept/queued", QoS::AtLeastOnce).unwrap();
     wait_v4_suback(&mut sub_conn);
-    sub.disconnect().unwrap();
-    pump_v4(&mut sub_conn, Duration::from_millis(50));
+    disconnect_v4(&sub, &mut sub_conn);
     let (publisher, mut pub_conn) = v4_client(info.tcp, "keeper-teacher", |_| {});
     publisher
         .publish("kept/retained", QoS::AtLeastOnce, true, "before the stop")
@@ -262,8 +260,7 @@ fn a_delayed_will_is_dropped_when_its_session_resumes() {
         "the will waits out its delay and is dropped when the session resumes: {got:?}"
     );
     // Cleanly gone: no will either.
-    back.disconnect().unwrap();
-    v5::pump(&mut back_conn, Duration::from_millis(200));
+    v5::disconnect(&back, &mut back_conn);
     let (control, mut control_conn) = v4_client(info.tcp, "delay-control", |_| {});
     control
         .publish("wills/second-marker", QoS::AtLeastOnce, false, "x")

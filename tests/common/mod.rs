@@ -155,7 +155,23 @@ pub fn wait_v4_pubacks(connection: &mut Connection, count: usize) {
     assert_eq!(acked, count, "PUBACKs within {PATIENCE:?}");
 }
 
-/// Drives a v4 connection for a while so queued requests go out (and acks come back).
+/// Disconnects a v4 client cleanly: drives its connection only until the DISCONNECT went out (or the
+/// connection ended). Driving it further would make rumqttc connect again on its own, and a client
+/// with a persistent session would then take the messages queued for it.
+pub fn disconnect_v4(client: &Client, connection: &mut Connection) {
+    client.disconnect().expect("disconnect queued");
+    let deadline = Instant::now() + PATIENCE;
+    while Instant::now() < deadline {
+        match connection.recv_timeout(Duration::from_millis(200)) {
+            Ok(Ok(Event::Outgoing(rumqttc::Outgoing::Disconnect))) | Ok(Err(_)) => return,
+            _ => {}
+        }
+    }
+    panic!("the DISCONNECT did not go out within {PATIENCE:?}");
+}
+
+/// Drives a v4 connection for a while so queued requests go out (and acks come back). Not after a
+/// disconnect (see [`disconnect_v4`]).
 pub fn pump_v4(connection: &mut Connection, for_at_least: Duration) {
     let until = Instant::now() + for_at_least;
     while Instant::now() < until {
@@ -199,6 +215,21 @@ pub mod v5 {
             }
         }
         (client, connection)
+    }
+
+    /// [`super::disconnect_v4`] for a v5 client.
+    pub fn disconnect(client: &Client5, connection: &mut Connection5) {
+        client.disconnect().expect("disconnect queued");
+        let deadline = Instant::now() + PATIENCE;
+        while Instant::now() < deadline {
+            match connection.recv_timeout(Duration::from_millis(200)) {
+                Ok(Ok(Event5::Outgoing(rumqttc::Outgoing::Disconnect))) | Ok(Err(_)) => {
+                    return;
+                }
+                _ => {}
+            }
+        }
+        panic!("the DISCONNECT did not go out within {PATIENCE:?}");
     }
 
     pub fn wait_suback(connection: &mut Connection5) {
