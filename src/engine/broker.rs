@@ -42,9 +42,28 @@ struct RunningBroker {
 }
 
 /// The router while it runs on a broker's runtime: how to pause it, and the task that gives it back.
-struct RouterRun {
+pub(super) struct RouterRun {
     pause: oneshot::Sender<()>,
     task: JoinHandle<rumqttd::Router>,
+}
+
+impl RouterRun {
+    /// Runs `router` as a task on `handle`'s runtime until paused (or until this is dropped).
+    pub(super) fn start(handle: &tokio::runtime::Handle, router: rumqttd::Router) -> Self {
+        let (pause, paused) = oneshot::channel::<()>();
+        let task = handle.spawn(router.run_until(async move {
+            // A dropped sender pauses it too.
+            let _ = paused.await;
+        }));
+        Self { pause, task }
+    }
+
+    /// Pauses the router and waits for it to hand itself back (it does at its next turn); an
+    /// error when its task failed.
+    pub(super) async fn pause(self) -> Result<rumqttd::Router, tokio::task::JoinError> {
+        let _ = self.pause.send(());
+        self.task.await
+    }
 }
 
 /// The router and the way into it, kept for the app's life (retained messages and persistent
@@ -219,22 +238,16 @@ impl BrokerHost {
             }) => (access, router),
             _ => new_router(),
         };
-        let (pause, paused) = oneshot::channel::<()>();
-        let task = handle.spawn(router.run_until(async move {
-            // A dropped sender pauses it too.
-            let _ = paused.await;
-        }));
         self.router = Some(RouterHome {
             access: access.clone(),
             parked: None,
         });
-        (access, RouterRun { pause, task })
+        (access, RouterRun::start(handle, router))
     }
 
     /// Takes the router back from a broker's runtime before the runtime goes.
     async fn park_router(&mut self, run: RouterRun) {
-        let _ = run.pause.send(());
-        let what_happened = match tokio::time::timeout(ROUTER_PAUSE_WAIT, run.task).await {
+        let what_happened = match tokio::time::timeout(ROUTER_PAUSE_WAIT, run.pause()).await {
             Ok(Ok(router)) => {
                 if let Some(home) = &mut self.router {
                     home.parked = Some(router);

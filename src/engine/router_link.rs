@@ -376,6 +376,7 @@ impl Drop for UnansweredLink {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::broker::RouterRun;
 
     fn request(id: &str) -> LinkRequest {
         LinkRequest {
@@ -528,15 +529,11 @@ mod tests {
         };
         let router = rumqttd::Router::new(0, config);
         let access = RouterAccess::of(&router);
-        let (pause, paused) = oneshot::channel::<()>();
-        let run = tokio::spawn(router.run_until(async move {
-            let _ = paused.await;
-        }));
+        let run = RouterRun::start(&tokio::runtime::Handle::current(), router);
         let (mut filler, _filler_rx, _) = access.link(request("filler")).await.expect("a link");
         let (mut ended, _ended_rx, _) = access.link(request("ended")).await.expect("a link");
         // Paused, the router empties nothing: the filler's pings fill its channel.
-        let _ = pause.send(());
-        let router = run.await.expect("the router hands itself back");
+        let router = run.pause().await.expect("the router hands itself back");
         let ping = || Packet::PingReq(rumqttd::protocol::PingReq);
         while !matches!(
             filler.try_send(ping()),
@@ -544,10 +541,7 @@ mod tests {
         ) {}
         super::super::session::end_link_now(&mut ended);
         drop(ended);
-        let (_pause, paused) = oneshot::channel::<()>();
-        tokio::spawn(router.run_until(async move {
-            let _ = paused.await;
-        }));
+        let _running = RouterRun::start(&tokio::runtime::Handle::current(), router);
         assert!(
             next_link_within_patience(&access).await.is_some(),
             "the router refused the next client: the ended link still holds its slot"

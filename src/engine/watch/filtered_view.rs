@@ -28,6 +28,9 @@ pub struct FilteredView {
     /// Messages with a smaller seq have been checked already.
     next_seq_to_check: u64,
     needs_rebuild: bool,
+    /// The log's end when the filter last changed: until checking gets there, the view is still
+    /// applying that filter (see [`FilteredView::applying_filter`]).
+    rebuild_ends_at: u64,
 }
 
 impl Default for FilteredView {
@@ -44,6 +47,7 @@ impl FilteredView {
             matching_seqs: VecDeque::new(),
             next_seq_to_check: 0,
             needs_rebuild: true,
+            rebuild_ends_at: 0,
         }
     }
 
@@ -78,6 +82,7 @@ impl FilteredView {
             self.matching_seqs.clear();
             self.next_seq_to_check = 0;
             self.needs_rebuild = false;
+            self.rebuild_ends_at = log.next_seq();
             change.rebuilt = true;
         }
 
@@ -107,6 +112,12 @@ impl FilteredView {
         }
         self.next_seq_to_check = checked_up_to;
         change
+    }
+
+    /// Whether the filter set last is still being applied to the messages the log held then (as
+    /// opposed to only new arrivals being left to check).
+    pub fn applying_filter(&self) -> bool {
+        self.needs_rebuild || self.next_seq_to_check < self.rebuild_ends_at
     }
 
     /// Messages of `log` the view has not checked yet.

@@ -71,10 +71,6 @@ pub struct MessagesPanel {
     follow: bool,
     view: FilteredView,
     view_dirty: bool,
-    /// While a new filter is applied to the log (as much a frame as CHECK_TIME_PER_FRAME allows),
-    /// the log's end when it began: those frames follow at once. Catching up on new arrivals waits
-    /// for the next data repaint.
-    applying_filter_until: Option<u64>,
     /// CHECK_TIME_PER_FRAME (tests set zero: one slice a frame).
     check_time_per_frame: std::time::Duration,
     seen_log_version: Option<u64>,
@@ -108,7 +104,6 @@ impl Default for MessagesPanel {
             follow: true,
             view: FilteredView::default(),
             view_dirty: true,
-            applying_filter_until: None,
             check_time_per_frame: CHECK_TIME_PER_FRAME,
             seen_log_version: None,
             seen_next_seq: 0,
@@ -240,9 +235,10 @@ impl MessagesPanel {
             // The rest of the log is checked in the next frames: at once while a new filter is
             // applied; at the data repaint rate while messages arrive faster than a frame checks
             // them (a flood), which would otherwise redraw the window as fast as it can.
-            match self.applying_filter_until {
-                Some(_) => ui.ctx().request_repaint(),
-                None => ui.ctx().request_repaint_after(CATCH_UP_EVERY),
+            if self.view.applying_filter() {
+                ui.ctx().request_repaint();
+            } else {
+                ui.ctx().request_repaint_after(CATCH_UP_EVERY);
             }
         }
 
@@ -311,7 +307,7 @@ impl MessagesPanel {
             return;
         }
         let started = std::time::Instant::now();
-        let (change, unchecked, log_end) = log.read(|store| {
+        let (change, unchecked) = log.read(|store| {
             let mut change = ViewChange::default();
             loop {
                 let slice = self.view.update_within(&store.log, CHECKS_PER_SLICE);
@@ -320,22 +316,12 @@ impl MessagesPanel {
                 change.rebuilt |= slice.rebuilt;
                 let unchecked = self.view.unchecked(&store.log);
                 if unchecked == 0 || started.elapsed() >= self.check_time_per_frame {
-                    return (change, unchecked, store.log.next_seq());
+                    return (change, unchecked);
                 }
             }
         });
         // What is left is checked in the next frames.
         self.view_dirty = unchecked > 0;
-        if change.rebuilt {
-            self.applying_filter_until = Some(log_end);
-        }
-        let checked_up_to = log_end.saturating_sub(unchecked);
-        if self
-            .applying_filter_until
-            .is_some_and(|until| checked_up_to >= until)
-        {
-            self.applying_filter_until = None;
-        }
         self.seen_log_version = Some(version);
         self.seen_next_seq = next_seq;
         if (change.added > 0 || change.rebuilt) && self.follow && !self.paused {
