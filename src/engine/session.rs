@@ -38,6 +38,8 @@ const READ_START: usize = 512;
 const READ_MAX: usize = 16 * 1024;
 /// Notifications written to the client per turn, so reading the client is never put off for long.
 const NOTIFICATIONS_PER_TURN: usize = 4096;
+/// Packets in one read that make a burst: the room for them is kept for the next read.
+const BURST: usize = 32;
 /// A write buffer grown past this by a burst is given back afterwards.
 const WRITE_KEEP: usize = 64 * 1024;
 
@@ -135,10 +137,14 @@ where
         let end = if let Err(end) = connack_written {
             end
         } else {
+            // Kept from turn to turn while a client sends many packets per read: grown anew each
+            // time, a flood's batch of hundreds of packets (each about 400 bytes) was copied over
+            // and over as it grew.
+            let mut batch = Vec::new();
             loop {
-                match self.decode(&mut inbox) {
-                    Ok(batch) if batch.is_empty() => {}
-                    Ok(mut batch) => {
+                match self.decode(&mut inbox, &mut batch) {
+                    Ok(()) if batch.is_empty() => {}
+                    Ok(()) => {
                         let disconnect = match batch.last() {
                             Some(Packet::Disconnect(disconnect, _)) => Some(disconnect.reason_code),
                             _ => None,
@@ -152,6 +158,7 @@ where
                         if let Err(reason) = self.admit_filters(&batch, &mut held_filters) {
                             break SessionEnd::OverLimit(reason);
                         }
+                        let packets = batch.len();
                         if link.forward(&mut batch).await.is_err() {
                             link.ended = true;
                             break SessionEnd::BrokerClosed;
@@ -159,6 +166,10 @@ where
                         if disconnect.is_some() {
                             link.ended = true;
                             break SessionEnd::ClientClosed { clean: true };
+                        }
+                        if packets < BURST || batch.capacity() > 2 * packets {
+                            // A quiet client holds no room for a burst it sent once.
+                            batch = Vec::new();
                         }
                     }
                     Err(reason) => {
@@ -384,25 +395,26 @@ where
         Ok(())
     }
 
-    /// Every whole packet read so far, decoded.
-    fn decode(&mut self, inbox: &mut BytesMut) -> Result<Vec<Packet>, String> {
-        let mut batch = Vec::new();
+    /// Every whole packet read so far, decoded into `batch` (empty when called).
+    fn decode(&mut self, inbox: &mut BytesMut, batch: &mut Vec<Packet>) -> Result<(), String> {
         loop {
             match self.protocol.read_mut(inbox, MAX_PACKET_BYTES) {
                 Ok(packet) => {
                     let disconnect = matches!(packet, Packet::Disconnect(..));
                     batch.push(packet);
                     if disconnect {
-                        return Ok(batch);
+                        return Ok(());
                     }
                 }
-                Err(CodecError::InsufficientBytes(_)) => return Ok(batch),
+                Err(CodecError::InsufficientBytes(_)) => return Ok(()),
                 Err(err) => return Err(err.to_string()),
             }
         }
     }
 
-    /// Writes `first` and whatever else the router has ready for the client.
+    /// Writes `first` and whatever else the router has ready for the client. Each notification is
+    /// encoded as it is taken: gathering them first cost a move of each packet and a list grown to
+    /// thousands of packets per turn in a flood.
     async fn deliver(
         &mut self,
         outbox: &mut BytesMut,
@@ -410,14 +422,20 @@ where
         first: Notification,
     ) -> Result<(), SessionEnd> {
         let mut unscheduled = false;
-        let mut packets = Vec::new();
+        let mut router_closes = false;
+        let mut publishes = 0;
+        let mut taken = 0;
         let mut next = Some(first);
         while let Some(notification) = next.take() {
             match Option::<Packet>::from(notification) {
-                Some(packet) => packets.push(packet),
+                Some(packet) => {
+                    taken += 1;
+                    router_closes |= matches!(packet, Packet::Disconnect(..));
+                    self.encode(packet, outbox, &mut publishes)?;
+                }
                 None => unscheduled = true,
             }
-            if packets.len() >= NOTIFICATIONS_PER_TURN {
+            if taken >= NOTIFICATIONS_PER_TURN {
                 break;
             }
             // More already queued for this link comes along without waiting.
@@ -426,10 +444,7 @@ where
                 _ => None,
             };
         }
-        let router_closes = packets
-            .iter()
-            .any(|packet| matches!(packet, Packet::Disconnect(..)));
-        self.write_packets(outbox, packets).await?;
+        self.write_out(outbox, publishes).await?;
         if unscheduled {
             // The router paused the link after a full trip; it resumes once the client took it.
             let _ = link_rx.wake().await;
@@ -446,16 +461,32 @@ where
         outbox: &mut BytesMut,
         packets: impl IntoIterator<Item = Packet>,
     ) -> Result<(), SessionEnd> {
-        let mut publishes = 0u64;
+        let mut publishes = 0;
         for packet in packets {
-            publishes += u64::from(matches!(packet, Packet::Publish(..)));
-            if let Err(err) = self.protocol.write(packet, outbox) {
-                return Err(SessionEnd::ProtocolError {
-                    from_client: false,
-                    reason: err.to_string(),
-                });
-            }
+            self.encode(packet, outbox, &mut publishes)?;
         }
+        self.write_out(outbox, publishes).await
+    }
+
+    /// Encodes one packet for the client at the end of `outbox`, counting it if it is a PUBLISH.
+    fn encode(
+        &self,
+        packet: Packet,
+        outbox: &mut BytesMut,
+        publishes: &mut u64,
+    ) -> Result<(), SessionEnd> {
+        *publishes += u64::from(matches!(packet, Packet::Publish(..)));
+        self.protocol
+            .write(packet, outbox)
+            .map(|_| ())
+            .map_err(|err| SessionEnd::ProtocolError {
+                from_client: false,
+                reason: err.to_string(),
+            })
+    }
+
+    /// Writes what was encoded (`publishes` of it PUBLISHes) to the client, tracing and counting it.
+    async fn write_out(&mut self, outbox: &mut BytesMut, publishes: u64) -> Result<(), SessionEnd> {
         if outbox.is_empty() {
             return Ok(());
         }
