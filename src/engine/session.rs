@@ -317,7 +317,7 @@ where
         };
         let accepted =
             matches!(&connack, Packet::ConnAck(ack, _) if ack.code == ConnectReturnCode::Success);
-        let connack_written = self.write_packets(outbox, [connack]).await;
+        let connack_written = self.write_packet(outbox, connack).await;
         if !accepted {
             link.ended = true;
             return Err(SessionEnd::Refused(
@@ -455,16 +455,14 @@ where
         Ok(())
     }
 
-    /// Encodes packets for the client and writes them, counting and tracing as they go.
-    async fn write_packets(
+    /// Encodes one packet for the client and writes it, counting and tracing it.
+    async fn write_packet(
         &mut self,
         outbox: &mut BytesMut,
-        packets: impl IntoIterator<Item = Packet>,
+        packet: Packet,
     ) -> Result<(), SessionEnd> {
         let mut publishes = 0;
-        for packet in packets {
-            self.encode(packet, outbox, &mut publishes)?;
-        }
+        self.encode(packet, outbox, &mut publishes)?;
         self.write_out(outbox, publishes).await
     }
 
