@@ -155,6 +155,23 @@ impl Hold {
     pub async fn superseded(&mut self) {
         self.signals.superseded.wait().await;
     }
+
+    /// What tells this hold's connection that a newer one wants the id, owned apart from the hold
+    /// (a session waits on it for as long as it lasts).
+    pub fn superseded_signal(&self) -> Superseded {
+        Superseded(self.signals.clone())
+    }
+}
+
+/// Tells a connection that a newer connection with the same id asks it to close.
+#[derive(Debug)]
+pub struct Superseded(Arc<Signals>);
+
+impl Superseded {
+    /// Resolves when a newer connection with the same id asks this one to close.
+    pub async fn wait(&self) {
+        self.0.superseded.wait().await;
+    }
 }
 
 impl Drop for Hold {
@@ -168,14 +185,6 @@ impl Drop for Hold {
         }
         // After the entry is gone, so whoever wakes finds the id free.
         self.signals.released.set();
-    }
-}
-
-/// Waits for the hold, if there is one, to be superseded; never resolves without a hold.
-pub async fn superseded(hold: &mut Option<Hold>) {
-    match hold {
-        Some(hold) => hold.superseded().await,
-        None => std::future::pending().await,
     }
 }
 

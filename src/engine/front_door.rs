@@ -14,7 +14,7 @@ use super::accounts::{self, LearnerAccounts};
 use super::auth_guard::{AuthGuard, FailureNote};
 use super::broker::MAX_PACKET_BYTES;
 use super::client_codec::{SafeV4, SafeV5};
-use super::client_handover::Handovers;
+use super::client_handover::{Handovers, Hold};
 use super::client_id;
 use super::clients::{ClientRegistry, Transport};
 use super::connection_cap::{self, AcceptTrouble, ConnectionGate};
@@ -449,7 +449,7 @@ async fn handle_client<R, W>(
     }
     // An earlier connection with this id ends (in order, see client_handover) before rumqttd hears of
     // this one. rumqttd gives clients without an id fresh ones, so those never wait.
-    let mut hold = if info.client_id.is_empty() {
+    let hold = if info.client_id.is_empty() {
         None
     } else {
         let mut stopping = door.stopping.clone();
@@ -507,7 +507,7 @@ async fn handle_client<R, W>(
                 trace_out,
                 entry: &entry,
                 door,
-                hold: &mut hold,
+                superseded: hold.as_ref().map(Hold::superseded_signal),
             }
             .run()
             .await

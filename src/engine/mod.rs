@@ -18,6 +18,7 @@ pub mod display_text;
 pub mod events;
 pub mod fleet;
 pub mod front_door;
+pub mod interruption;
 pub mod known_filters;
 pub mod limited_read;
 pub mod limits;

@@ -8,6 +8,7 @@
 //! (a DISCONNECT on the link) so the router never keeps a session of a connection that is gone.
 
 use std::future::Future;
+use std::pin::Pin;
 use std::sync::atomic::Ordering;
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
@@ -21,10 +22,11 @@ use rumqttd::protocol::{
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 use super::broker::MAX_PACKET_BYTES;
-use super::client_handover::{self, Hold};
+use super::client_handover::Superseded;
 use super::clients::ClientEntry;
 use super::events::Event;
 use super::front_door::{FrontDoor, MAX_CONNECT_LEN};
+use super::interruption::{Interruption, interruption};
 use super::known_filters::ConnectionFilters;
 use super::mqtt_wire::{FrameCounter, ProtocolVersion};
 use super::router_link::{LinkRequest, Will};
@@ -71,8 +73,16 @@ enum Turn {
     Silent,
     /// Boxed: a notification is over 800 bytes, and the enum is part of every session's task.
     Router(Box<Result<Option<Notification>, rumqttd::local::LinkError>>),
-    Stopping,
-    TakenOver,
+    Interrupted(Interruption),
+}
+
+impl From<Interruption> for SessionEnd {
+    fn from(interruption: Interruption) -> Self {
+        match interruption {
+            Interruption::BrokerStopping => SessionEnd::BrokerStopping,
+            Interruption::TakenOver => SessionEnd::TakenOver,
+        }
+    }
 }
 
 /// One client connection after its CONNECT was read and checked.
@@ -90,7 +100,8 @@ pub struct Session<'a, R, W, P> {
     pub trace_out: Leg,
     pub entry: &'a ClientEntry,
     pub door: &'a FrontDoor,
-    pub hold: &'a mut Option<Hold>,
+    /// Tells the session a newer connection took its client id over (none without an id).
+    pub superseded: Option<Superseded>,
 }
 
 impl<R, W, P> Session<'_, R, W, P>
@@ -112,6 +123,8 @@ where
         let mut inbox = BytesMut::from(self.connect_bytes.as_slice());
         self.connect_bytes = Vec::new();
         let mut outbox = BytesMut::new();
+        let interrupted = interruption(self.door.stopping.clone(), self.superseded.take());
+        tokio::pin!(interrupted);
         // The CONNECT's handling has a future of its own, on the heap only while it runs: what it
         // needs (the decoded CONNECT, the CONNACK) would otherwise size every connection's task for
         // as long as the connection lasts (the task is as large as its largest state).
@@ -122,13 +135,12 @@ where
             will,
             router_id,
             connack_written,
-        } = match Box::pin(self.open(&mut inbox, &mut outbox)).await {
+        } = match Box::pin(self.open(&mut inbox, &mut outbox, interrupted.as_mut())).await {
             Ok(opened) => opened,
             Err(end) => return end,
         };
         let silence = tokio::time::sleep(keep_alive.unwrap_or_default());
         tokio::pin!(silence);
-        let mut stopping = self.door.stopping.clone();
         // An MQTT 5 client that leaves with a reason other than 0x00 still has its will published.
         let mut will_asked_for = false;
         let door = self.door;
@@ -185,13 +197,15 @@ where
                     read = read_some(self.client_rd, &mut inbox) => Turn::Read(read),
                     _ = &mut silence, if keep_alive.is_some() => Turn::Silent,
                     notification = link_rx.next() => Turn::Router(Box::new(notification)),
-                    _ = stopping.wait_for(|s| *s) => Turn::Stopping,
-                    _ = client_handover::superseded(self.hold) => Turn::TakenOver,
+                    interruption = &mut interrupted => Turn::Interrupted(interruption),
                 };
                 match turn {
                     Turn::Router(notification) => match *notification {
                         Ok(Some(first)) => {
-                            if let Err(end) = self.deliver(&mut outbox, &mut link_rx, first).await {
+                            if let Err(end) = self
+                                .deliver(&mut outbox, &mut link_rx, first, interrupted.as_mut())
+                                .await
+                            {
                                 // A DISCONNECT from the router: it has already dropped the session.
                                 link.ended |= matches!(end, SessionEnd::BrokerClosed);
                                 break end;
@@ -229,8 +243,7 @@ where
                             ));
                         }
                     }
-                    Turn::Stopping => break SessionEnd::BrokerStopping,
-                    Turn::TakenOver => break SessionEnd::TakenOver,
+                    Turn::Interrupted(interruption) => break interruption.into(),
                 }
             }
         };
@@ -259,6 +272,7 @@ where
         &mut self,
         inbox: &mut BytesMut,
         outbox: &mut BytesMut,
+        interrupted: Pin<&mut impl Future<Output = Interruption>>,
     ) -> Result<Opened, SessionEnd> {
         let Ok(Packet::Connect(connect, properties, will, will_properties, _login)) =
             self.protocol.read_mut(inbox, MAX_CONNECT_LEN)
@@ -317,7 +331,7 @@ where
         };
         let accepted =
             matches!(&connack, Packet::ConnAck(ack, _) if ack.code == ConnectReturnCode::Success);
-        let connack_written = self.write_packet(outbox, connack).await;
+        let connack_written = self.write_packet(outbox, connack, interrupted).await;
         if !accepted {
             link.ended = true;
             return Err(SessionEnd::Refused(
@@ -420,6 +434,7 @@ where
         outbox: &mut BytesMut,
         link_rx: &mut LinkRx,
         first: Notification,
+        interrupted: Pin<&mut impl Future<Output = Interruption>>,
     ) -> Result<(), SessionEnd> {
         let mut unscheduled = false;
         let mut router_closes = false;
@@ -439,12 +454,9 @@ where
                 break;
             }
             // More already queued for this link comes along without waiting.
-            next = match ready_now(link_rx.next()) {
-                Some(Ok(Some(more))) => Some(more),
-                _ => None,
-            };
+            next = link_rx.try_next();
         }
-        self.write_out(outbox, publishes).await?;
+        self.write_out(outbox, publishes, interrupted).await?;
         if unscheduled {
             // The router paused the link after a full trip; it resumes once the client took it.
             let _ = link_rx.wake().await;
@@ -460,10 +472,11 @@ where
         &mut self,
         outbox: &mut BytesMut,
         packet: Packet,
+        interrupted: Pin<&mut impl Future<Output = Interruption>>,
     ) -> Result<(), SessionEnd> {
         let mut publishes = 0;
         self.encode(packet, outbox, &mut publishes)?;
-        self.write_out(outbox, publishes).await
+        self.write_out(outbox, publishes, interrupted).await
     }
 
     /// Encodes one packet for the client at the end of `outbox`, counting it if it is a PUBLISH.
@@ -484,20 +497,33 @@ where
     }
 
     /// Writes what was encoded (`publishes` of it PUBLISHes) to the client, tracing and counting it.
-    async fn write_out(&mut self, outbox: &mut BytesMut, publishes: u64) -> Result<(), SessionEnd> {
+    async fn write_out(
+        &mut self,
+        outbox: &mut BytesMut,
+        publishes: u64,
+        interrupted: Pin<&mut impl Future<Output = Interruption>>,
+    ) -> Result<(), SessionEnd> {
         if outbox.is_empty() {
             return Ok(());
         }
         self.trace_out.feed(outbox, true);
-        // A client that does not read holds the write up (at most STALLED_CLIENT); meanwhile the
-        // broker may stop, or the same client id connect again, and neither waits for it.
-        let mut stopping = self.door.stopping.clone();
-        let written = tokio::select! {
-            written = tokio::time::timeout(STALLED_CLIENT, self.client_wr.write_all(outbox)) => written,
-            _ = stopping.wait_for(|s| *s) => return Err(SessionEnd::BrokerStopping),
-            _ = client_handover::superseded(self.hold) => return Err(SessionEnd::TakenOver),
+        let written = {
+            let mut write = std::pin::pin!(self.client_wr.write_all(outbox));
+            // Most writes finish at once (the socket has room): they need no timer and no wait.
+            match ready_now(write.as_mut()) {
+                Some(written) => written,
+                // A client that does not read holds the write up (at most STALLED_CLIENT);
+                // meanwhile the broker may stop, or the same client id connect again, and neither
+                // waits for it.
+                None => tokio::select! {
+                    written = tokio::time::timeout(STALLED_CLIENT, write) => {
+                        written.unwrap_or_else(|_| Err(std::io::ErrorKind::TimedOut.into()))
+                    }
+                    interruption = interrupted => return Err(interruption.into()),
+                },
+            }
         };
-        if !matches!(written, Ok(Ok(()))) {
+        if written.is_err() {
             return Err(SessionEnd::ClientClosed { clean: false });
         }
         self.entry
@@ -560,12 +586,12 @@ struct RouterSide {
 impl RouterSide {
     /// Hands decoded packets to the router.
     async fn forward(&mut self, batch: &mut Vec<Packet>) -> Result<(), ()> {
-        let Some(last) = batch.pop() else {
+        if batch.is_empty() {
             return Ok(());
-        };
+        }
         self.tx.buffer().extend(batch.drain(..));
         // One notification for the whole batch.
-        self.tx.send(last).await.map(|_| ()).map_err(|_| ())
+        self.tx.notify().await.map_err(|_| ())
     }
 
     /// Ends the session on the router with a DISCONNECT, unless it has ended there already.

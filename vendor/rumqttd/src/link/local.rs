@@ -117,9 +117,9 @@ impl<'a> LinkBuilder<'a> {
         let incoming_data_buffer = incoming.buffer();
 
         let event = Event::Connect {
-            connection,
-            incoming,
-            outgoing,
+            connection: Box::new(connection),
+            incoming: Box::new(incoming),
+            outgoing: Box::new(outgoing),
         };
 
         self.router_tx.send((0, event))?;
@@ -160,9 +160,9 @@ impl<'a> LinkBuilder<'a> {
         let outgoing_data_buffer = outgoing.buffer();
         let incoming_data_buffer = incoming.buffer();
         let event = Event::Connect {
-            connection,
-            incoming,
-            outgoing,
+            connection: Box::new(connection),
+            incoming: Box::new(incoming),
+            outgoing: Box::new(outgoing),
         };
         self.router_tx.try_send((0, event))?;
         Ok(PendingLink {
@@ -299,12 +299,18 @@ impl LinkTx {
         Ok(len)
     }
 
-    pub(crate) async fn notify(&mut self) -> Result<(), LinkError> {
-        self.router_tx
-            .send_async((self.connection_id, Event::DeviceData))
-            .await?;
-
-        Ok(())
+    /// MQTT Playground patch (see PATCHED.md): tells the router that packets were queued in
+    /// [`LinkTx::buffer`], waiting only while its channel is full. One notification can stand for
+    /// many packets, and none of them travels in a future of the send.
+    pub async fn notify(&mut self) -> Result<(), LinkError> {
+        match self
+            .router_tx
+            .try_send((self.connection_id, Event::DeviceData))
+        {
+            Ok(()) => Ok(()),
+            Err(TrySendError::Full(event)) => Ok(self.router_tx.send_async(event).await?),
+            Err(disconnected) => Err(disconnected.into()),
+        }
     }
 
     /// Sends a MQTT Publish to the router
@@ -503,6 +509,18 @@ impl LinkRx {
                 Ok(self.cache.pop_front())
             }
         }
+    }
+
+    /// MQTT Playground patch (see PATCHED.md): the next notification if one is there now, without
+    /// a future (a session takes everything queued for it after each wake-up); `None` also when the
+    /// router is gone, which the next [`LinkRx::next`] reports.
+    pub fn try_next(&mut self) -> Option<Notification> {
+        if let Some(notification) = self.cache.pop_front() {
+            return Some(notification);
+        }
+        self.router_rx.try_recv().ok()?;
+        mem::swap(&mut *self.send_buffer.lock(), &mut self.cache);
+        self.cache.pop_front()
     }
 
     pub(crate) async fn exchange(

@@ -40,10 +40,12 @@ pub(crate) type FilterIdx = usize;
 #[allow(clippy::large_enum_variant)]
 pub enum Event {
     /// Client id and connection handle
+    // MQTT Playground patch: boxed, so the event every message sends (`DeviceData`) is not the
+    // size of a connection's state (800 bytes, copied several times per send); see PATCHED.md.
     Connect {
-        connection: connection::Connection,
-        incoming: iobufs::Incoming,
-        outgoing: iobufs::Outgoing,
+        connection: Box<connection::Connection>,
+        incoming: Box<iobufs::Incoming>,
+        outgoing: Box<iobufs::Outgoing>,
     },
     /// New meter link
     NewMeter(flume::Sender<Vec<Meter>>),
