@@ -63,6 +63,10 @@ pub struct DataLog {
     publish_filters: HashMap<Topic, Vec<FilterIdx>>,
 }
 
+/// MQTT Playground patch (see PATCHED.md): topics whose matching filters `DataLog::matches`
+/// remembers; past this the cache starts over (the filters are few and bounded, matching again is cheap).
+const MAX_CACHED_TOPICS: usize = 10_000;
+
 impl DataLog {
     pub fn new(config: RouterConfig) -> io::Result<DataLog> {
         let mut native = Slab::new();
@@ -136,6 +140,12 @@ impl DataLog {
                     .collect();
 
                 if !v.is_empty() {
+                    // MQTT Playground patch (see PATCHED.md): the cache of which filters a topic
+                    // matches holds at most MAX_CACHED_TOPICS topics; it kept every topic ever
+                    // published while a filter matched it, without bound.
+                    if self.publish_filters.len() >= MAX_CACHED_TOPICS {
+                        self.publish_filters.clear();
+                    }
                     self.publish_filters.insert(topic.to_owned(), v.clone());
                 }
 

@@ -351,14 +351,11 @@ pub struct IncomingMeter {
 }
 
 impl IncomingMeter {
+    // MQTT Playground patch (see PATCHED.md): totals only. A meter per distinct topic, kept for as
+    // long as the connection lasts and read by nothing, grew without bound for a client that
+    // publishes to a new topic each time (and cost an allocation and a hash per message);
+    // `get_topic_meters` stays empty.
     pub fn register_publish(&mut self, publish: &Publish) -> Result<(), std::str::Utf8Error> {
-        let meter = {
-            let topic = std::str::from_utf8(&publish.topic)?.to_string();
-            self.publishes.entry(topic).or_default()
-        };
-        meter.count += 1;
-        meter.size += publish.len();
-
         self.total_publishes.count += 1;
         self.total_publishes.size += publish.len();
 
