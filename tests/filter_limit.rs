@@ -7,7 +7,7 @@ mod common;
 
 use std::io::{Read, Write};
 
-use common::raw::{self, Version, mqtt_string, packet};
+use common::raw::{self, mqtt_string, packet};
 use common::*;
 use mqtt_playground::engine::known_filters::{MAX_FILTERS, MAX_FILTERS_PER_CONNECTION};
 
@@ -18,17 +18,6 @@ fn subscribe(pkid: u16, filters: impl IntoIterator<Item = String>) -> Vec<u8> {
         body.push(0);
     }
     packet(0x82, &body)
-}
-
-fn connected(addr: std::net::SocketAddr, id: &str) -> std::net::TcpStream {
-    let mut socket = std::net::TcpStream::connect(addr).expect("the port accepts");
-    socket.set_read_timeout(Some(PATIENCE)).unwrap();
-    socket
-        .write_all(&raw::connect(Version::V4, id, 600, None))
-        .unwrap();
-    let mut connack = [0u8; 4];
-    socket.read_exact(&mut connack).expect("a CONNACK");
-    socket
 }
 
 /// Reads until the broker hangs up (true) or the wait ends (false).
@@ -63,7 +52,7 @@ fn still_serves(addr: std::net::SocketAddr, id: &str, filter: &str) -> bool {
 #[test]
 fn one_connection_past_its_bound_is_closed_and_the_filters_it_held_still_serve_others() {
     let (_engine, info) = running_broker();
-    let mut greedy = connected(info.tcp, "greedy");
+    let mut greedy = raw::connected_blocking(info.tcp, "greedy");
     let filters = (0..MAX_FILTERS_PER_CONNECTION).map(|i| format!("mine/{i}"));
     greedy.write_all(&subscribe(1, filters)).unwrap();
     greedy
@@ -85,7 +74,7 @@ fn past_the_brokers_bound_new_filters_close_the_connection_and_kept_ones_are_sti
         .step_by(MAX_FILTERS_PER_CONNECTION)
         .enumerate()
     {
-        let mut filler = connected(info.tcp, &format!("filler-{n}"));
+        let mut filler = raw::connected_blocking(info.tcp, &format!("filler-{n}"));
         let filters = (first..first + MAX_FILTERS_PER_CONNECTION).map(|i| format!("many/{i}"));
         filler.write_all(&subscribe(1, filters)).unwrap();
         // Its SUBACK means the broker has counted its filters (each connection is its own stream,
@@ -96,7 +85,7 @@ fn past_the_brokers_bound_new_filters_close_the_connection_and_kept_ones_are_sti
             .expect("a SUBACK for the filler's filters");
         fillers.push(filler);
     }
-    let mut late = connected(info.tcp, "late");
+    let mut late = raw::connected_blocking(info.tcp, "late");
     late.write_all(&subscribe(1, ["many/one-more".to_owned()]))
         .unwrap();
     assert!(

@@ -11,10 +11,10 @@
 mod common;
 
 use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::net::TcpStream;
 
 use common::process::{measurable, rss_kib};
-use common::raw::{self, Version, mqtt_string, packet};
+use common::raw::{self, mqtt_string, packet};
 use common::*;
 
 /// Messages in each measured round, and the payload of each.
@@ -23,18 +23,6 @@ const PAYLOAD: usize = 16;
 /// What distinct topics may add over the same traffic to one topic. Before the fix they added about
 /// 100 bytes each (40 MB for a round).
 const MARGIN_KIB: u64 = 12 * 1024;
-
-fn connected(addr: SocketAddr, id: &str) -> TcpStream {
-    let mut socket = TcpStream::connect(addr).expect("the port accepts");
-    socket.set_read_timeout(Some(PATIENCE)).unwrap();
-    socket
-        .write_all(&raw::connect(Version::V4, id, 600, None))
-        .unwrap();
-    let mut connack = [0u8; 4];
-    socket.read_exact(&mut connack).expect("a CONNACK");
-    assert_eq!(connack[0], 0x20, "a CONNACK");
-    socket
-}
 
 /// Publishes `count` QoS 0 messages to the topics `topic` names, then waits for the answer to a
 /// PINGREQ: the router answers it after everything sent before it.
@@ -72,7 +60,7 @@ fn publishing_to_a_new_topic_each_time_costs_no_more_memory_than_to_one_topic() 
         return;
     }
     let broker = Broker::start();
-    let mut publisher = connected(broker.info.tcp, "learner-loop");
+    let mut publisher = raw::connected_blocking(broker.info.tcp, "learner-loop");
 
     // The first round warms up what any traffic needs (the session's buffers, the allocator's).
     publish_round(&mut publisher, ROUND, |_| "same/topic".to_owned());

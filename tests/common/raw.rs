@@ -232,3 +232,20 @@ pub async fn closed_within(stream: &mut RawStream, wait: Duration) -> bool {
         }
     }
 }
+
+/// A blocking MQTT 3.1.1 client on a plain socket, connected as `id` (keep-alive 600 s), its CONNACK
+/// read; its reads give up after `PATIENCE`.
+pub fn connected_blocking(addr: SocketAddr, id: &str) -> std::net::TcpStream {
+    use std::io::{Read, Write};
+    let mut socket = std::net::TcpStream::connect(addr).expect("the port accepts");
+    socket
+        .set_read_timeout(Some(super::PATIENCE))
+        .expect("a read timeout");
+    socket
+        .write_all(&connect(Version::V4, id, 600, None))
+        .expect("the CONNECT goes out");
+    let mut connack = [0u8; 4];
+    socket.read_exact(&mut connack).expect("a CONNACK");
+    assert_eq!(connack[0], 0x20, "a CONNACK");
+    socket
+}
