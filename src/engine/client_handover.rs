@@ -151,11 +151,6 @@ impl Handovers {
 }
 
 impl Hold {
-    /// Resolves when a newer connection with the same id asks this one to close.
-    pub async fn superseded(&mut self) {
-        self.signals.superseded.wait().await;
-    }
-
     /// What tells this hold's connection that a newer one wants the id, owned apart from the hold
     /// (a session waits on it for as long as it lasts).
     pub fn superseded_signal(&self) -> Superseded {
@@ -212,13 +207,13 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_newcomer_asks_the_holder_to_close_and_waits_for_its_release() {
         let handovers = Arc::new(Handovers::default());
-        let mut first = take(&handovers, "a").await.expect("free");
+        let first = take(&handovers, "a").await.expect("free");
         let newcomer = tokio::spawn({
             let handovers = handovers.clone();
             async move { take(&handovers, "a").await }
         });
         // The holder hears it is superseded; the newcomer still waits.
-        first.superseded().await;
+        first.superseded_signal().wait().await;
         tokio::task::yield_now().await;
         assert!(!newcomer.is_finished());
         let started = tokio::time::Instant::now();
@@ -238,10 +233,11 @@ mod tests {
         let handovers = Arc::new(Handovers::default());
         // Accepted first, but slower to get here (a client that gave up on it and tried again).
         let older = handovers.next_order();
-        let mut newer = take(&handovers, "a").await.expect("free");
+        let newer = take(&handovers, "a").await.expect("free");
         assert!(handovers.take("a", older, PATIENCE).await.is_none());
         // The newer connection was not asked to close.
-        let asked = tokio::time::timeout(Duration::from_secs(1), newer.superseded()).await;
+        let asked =
+            tokio::time::timeout(Duration::from_secs(1), newer.superseded_signal().wait()).await;
         assert!(asked.is_err(), "the newer connection was asked to close");
         assert_eq!(handovers.held_count(), 1);
     }
@@ -249,14 +245,14 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_waiting_newcomer_overtaken_by_a_newer_one_gives_up() {
         let handovers = Arc::new(Handovers::default());
-        let mut first = take(&handovers, "a").await.expect("free");
+        let first = take(&handovers, "a").await.expect("free");
         let second_order = handovers.next_order();
         let third_order = handovers.next_order();
         let second = tokio::spawn({
             let handovers = handovers.clone();
             async move { handovers.take("a", second_order, PATIENCE).await }
         });
-        first.superseded().await;
+        first.superseded_signal().wait().await;
         // The first lets go; before the second runs again, the third takes the id.
         drop(first);
         let third = handovers.take("a", third_order, PATIENCE).await;
@@ -282,12 +278,13 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_holder_replaced_without_a_wait_is_still_asked_to_close() {
         let handovers = Arc::new(Handovers::default());
-        let mut replaced = take(&handovers, "a").await.expect("free");
+        let replaced = take(&handovers, "a").await.expect("free");
         let newcomer = handovers
             .take("a", handovers.next_order(), Duration::ZERO)
             .await;
         assert!(newcomer.is_some());
-        let asked = tokio::time::timeout(Duration::from_secs(1), replaced.superseded()).await;
+        let asked =
+            tokio::time::timeout(Duration::from_secs(1), replaced.superseded_signal().wait()).await;
         assert!(asked.is_ok(), "the replaced holder was not asked to close");
     }
 

@@ -71,7 +71,7 @@ enum Turn {
     Read(std::io::Result<usize>),
     /// Nothing from the client for 1.5 × its keep-alive.
     Silent,
-    /// Boxed: a notification is over 800 bytes, and the enum is part of every session's task.
+    /// Boxed: a notification is 248 bytes, and the enum is part of every session's task.
     Router(Box<Result<Option<Notification>, rumqttd::local::LinkError>>),
     Interrupted(Interruption),
 }
