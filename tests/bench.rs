@@ -93,6 +93,59 @@ fn latency_with_a_count_delivers_every_message_once_to_every_subscriber() {
 }
 
 #[test]
+fn latency_publishers_stay_connected_until_the_last_one_has_published() {
+    // Two publishers at one message each, half a period apart: publisher 1 publishes a second after
+    // publisher 0. A publisher that left as soon as it was done had the broker take its DISCONNECT
+    // while the other's message was still to be timed.
+    let (engine, info) = common::running_broker();
+    common::trace::watch_all(&engine);
+    let port = info.tcp.port().to_string();
+    let summary = bench_json(&[
+        "latency",
+        "--port",
+        &port,
+        "--client-prefix",
+        "order",
+        "--publishers",
+        "2",
+        "--subscribers",
+        "1",
+        "--rate",
+        "0.5",
+        "--count",
+        "1",
+        "--seconds",
+        "120",
+        "--json",
+    ]);
+    assert_eq!(u(&summary, "/receive/received"), 2, "{summary}");
+    let first = common::trace::wait_for_trace(&engine, "order-pub-0", "its DISCONNECT", |r| {
+        r.iter().any(|r| r.packet == "DISCONNECT")
+    });
+    let second = common::trace::records_of(&engine, "order-pub-1");
+    let time_of = |records: &[std::sync::Arc<mqtt_playground::engine::trace::PacketRecord>],
+                   packet: &str| {
+        records
+            .iter()
+            .find(|r| r.packet == packet)
+            .map(|r| r.time)
+            .unwrap_or_else(|| panic!("a {packet} in the trace"))
+    };
+    let first_left = time_of(&first, "DISCONNECT");
+    let second_published = time_of(&second, "PUBLISH");
+    // The two arrive on separate connections, so the broker may read them in either order when
+    // they come together; leaving early came a whole second before.
+    let slack = std::time::Duration::from_millis(500);
+    assert!(
+        first_left + slack >= second_published,
+        "publisher 0 disconnected {:?} before publisher 1 published",
+        second_published
+            .duration_since(first_left)
+            .unwrap_or_default()
+    );
+}
+
+#[test]
 fn pub_with_a_count_sends_exactly_that_many_per_publisher() {
     let summary = bench_json(&[
         "pub",

@@ -1,13 +1,13 @@
 //! Bench publishers: each connects, waits for the start, then publishes stamped messages at its rate
 //! (phases spread so N publishers at 1/s do not all fire at once) or flat out, until the deadline or
-//! its count; then disconnects after everything it queued went out.
+//! its count; then, once every publisher has finished, disconnects after everything it queued went out.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use rumqttc::{AsyncClient, Event, EventLoop, Outgoing, Packet, QoS};
-use tokio::sync::{Semaphore, mpsc, watch};
+use tokio::sync::{Notify, Semaphore, mpsc, watch};
 use tokio::time::Instant;
 
 use super::clients;
@@ -46,6 +46,8 @@ pub struct PublishCounters {
     pub finished: AtomicUsize,
     /// Publishers whose DISCONNECT went out (everything they queued was written before it).
     pub disconnected: AtomicUsize,
+    /// Told once every publisher has finished: the signal to disconnect.
+    pub all_finished: Notify,
 }
 
 impl PublishCounters {
@@ -236,7 +238,20 @@ async fn publish(
         }
         sequence += 1;
     }
-    counters.finished.fetch_add(1, Ordering::Relaxed);
+    // Registered before this publisher counts itself finished, so the last one's signal reaches it.
+    let everyone_finished = counters.all_finished.notified();
+    tokio::pin!(everyone_finished);
+    everyone_finished.as_mut().enable();
+    // Finished once what it published went out: then no publisher disconnects before another's
+    // last message is on its way.
+    while counters.sent[index].load(Ordering::Acquire) < sequence
+        && Instant::now() < window.deadline
+    {
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    if counters.finished.fetch_add(1, Ordering::AcqRel) + 1 >= plan.clients {
+        counters.all_finished.notify_waiters();
+    }
     // A broker may close on DISCONNECT before acknowledging what came just before it: wait for the
     // acknowledgements first (bounded: a broker may never send some).
     if plan.qos > 0 {
@@ -246,6 +261,12 @@ async fn publish(
         {
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
+    }
+    // Connected until every publisher has finished (or the run's time is up): one that left as
+    // soon as it was done had the broker handle its DISCONNECT while the others' messages were
+    // still being timed, so a paced run's last second measured a storm of disconnects.
+    if counters.finished.load(Ordering::Acquire) < plan.clients {
+        let _ = tokio::time::timeout_at(window.deadline, everyone_finished).await;
     }
     // Queued after every publish: when it goes out, so did they.
     let _ = client.disconnect().await;
