@@ -122,7 +122,9 @@ fn latency_publishers_stay_connected_until_the_last_one_has_published() {
     let first = common::trace::wait_for_trace(&engine, "order-pub-0", "its DISCONNECT", |r| {
         r.iter().any(|r| r.packet == "DISCONNECT")
     });
-    let second = common::trace::records_of(&engine, "order-pub-1");
+    let second = common::trace::wait_for_trace(&engine, "order-pub-1", "its PUBLISH", |r| {
+        r.iter().any(|r| r.packet == "PUBLISH")
+    });
     let time_of = |records: &[std::sync::Arc<mqtt_playground::engine::trace::PacketRecord>],
                    packet: &str| {
         records

@@ -244,11 +244,13 @@ async fn publish(
     everyone_finished.as_mut().enable();
     // Finished once what it published went out: then no publisher disconnects before another's
     // last message is on its way.
-    while counters.sent[index].load(Ordering::Acquire) < sequence
-        && Instant::now() < window.deadline
-    {
-        tokio::time::sleep(Duration::from_millis(1)).await;
-    }
+    reach(
+        &counters.sent[index],
+        sequence,
+        window.deadline,
+        Duration::from_millis(1),
+    )
+    .await;
     if counters.finished.fetch_add(1, Ordering::AcqRel) + 1 >= plan.clients {
         counters.all_finished.notify_waiters();
     }
@@ -256,11 +258,13 @@ async fn publish(
     // acknowledgements first (bounded: a broker may never send some).
     if plan.qos > 0 {
         let until = Instant::now() + ACK_PATIENCE;
-        while counters.acknowledged[index].load(Ordering::Relaxed) < sequence
-            && Instant::now() < until
-        {
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
+        reach(
+            &counters.acknowledged[index],
+            sequence,
+            until,
+            Duration::from_millis(5),
+        )
+        .await;
     }
     // Connected until every publisher has finished (or the run's time is up): one that left as
     // soon as it was done had the broker handle its DISCONNECT while the others' messages were
@@ -270,4 +274,11 @@ async fn publish(
     }
     // Queued after every publish: when it goes out, so did they.
     let _ = client.disconnect().await;
+}
+
+/// Waits until `counter` reaches `target`, looking every `step`, and no longer than `until`.
+async fn reach(counter: &AtomicU64, target: u64, until: Instant, step: Duration) {
+    while counter.load(Ordering::Acquire) < target && Instant::now() < until {
+        tokio::time::sleep(step).await;
+    }
 }
