@@ -849,3 +849,96 @@ fn recording_by_command_appends_json_lines_until_stopped() {
     assert_eq!(std::fs::read_to_string(&file).unwrap().lines().count(), 2);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A thread of this process: its name, nice value and time on the CPU (ns), from /proc.
+#[cfg(target_os = "linux")]
+fn threads() -> Vec<(String, i64, u64)> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc/self/task").expect("/proc/self/task") {
+        let dir = entry.expect("a task").path();
+        let (Ok(name), Ok(stat), Ok(schedstat)) = (
+            std::fs::read_to_string(dir.join("comm")),
+            std::fs::read_to_string(dir.join("stat")),
+            std::fs::read_to_string(dir.join("schedstat")),
+        ) else {
+            continue; // the thread ended meanwhile
+        };
+        found.push((
+            name.trim().to_owned(),
+            nice_of(&stat),
+            schedstat
+                .split_whitespace()
+                .next()
+                .and_then(|ns| ns.parse().ok())
+                .unwrap_or(0),
+        ));
+    }
+    found
+}
+
+/// The nice value in a /proc stat line (the 19th field; the name in parentheses may hold spaces).
+#[cfg(target_os = "linux")]
+fn nice_of(stat: &str) -> i64 {
+    let after_name = stat.rsplit_once(") ").map(|(_, rest)| rest).unwrap_or("");
+    after_name
+        .split_whitespace()
+        .nth(16)
+        .and_then(|n| n.parse().ok())
+        .expect("a nice value in /proc's stat line")
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn the_subscriber_and_its_log_run_on_a_thread_below_normal_priority() {
+    let own_nice = nice_of(&std::fs::read_to_string("/proc/thread-self/stat").expect("stat"));
+    if own_nice >= 19 {
+        eprintln!("SKIPPED: the tests already run at the lowest priority (nice {own_nice})");
+        return;
+    }
+    let broker = Broker::start();
+    watch(&broker.engine, "priority/#", 0);
+    let (publisher, mut connection) = v4_client(broker.info.tcp, "priority-pub", |_| {});
+    // Queued from another thread while this one drives the connection (the queue is short).
+    let sender = std::thread::spawn(move || {
+        for i in 0..2_000 {
+            publisher
+                .publish("priority/n", QoS::AtLeastOnce, false, i.to_string())
+                .expect("queued");
+        }
+        publisher
+    });
+    wait_acks(&mut connection, 2_000);
+    let _publisher = sender.join().expect("the sender finished");
+    wait_for_store(&broker.engine, "all 2,000 messages", |s| {
+        s.log.iter().filter(|m| &*m.topic == "priority/n").count() == 2_000
+    });
+
+    let threads = threads();
+    let watch: Vec<_> = threads
+        .iter()
+        .filter(|(name, ..)| name == mqtt_playground::engine::monitor::WATCH_THREAD_NAME)
+        .collect();
+    assert!(
+        !watch.is_empty(),
+        "no thread of the subscriber's own: {threads:?}"
+    );
+    for (_, nice, _) in &watch {
+        assert!(
+            *nice > own_nice,
+            "the subscriber's thread runs at nice {nice}, not below this thread's {own_nice}: {threads:?}"
+        );
+    }
+    assert!(
+        watch.iter().any(|(.., ran_ns)| *ran_ns > 0),
+        "the subscriber's thread never ran, so the messages were logged elsewhere: {threads:?}"
+    );
+    let engine_nice: Vec<_> = threads
+        .iter()
+        .filter(|(name, ..)| name == "engine" || name == "broker")
+        .map(|(_, nice, _)| *nice)
+        .collect();
+    assert!(
+        engine_nice.iter().all(|nice| *nice == own_nice),
+        "the broker's and the engine's threads keep their priority: {threads:?}"
+    );
+}

@@ -117,6 +117,8 @@ pub enum EngineError {
 /// The handle front ends hold. Dropping it stops the broker cleanly and ends the engine's threads.
 pub struct Engine {
     runtime: Option<Runtime>,
+    /// The app's own subscriber's runtime, ended after the engine's (which closes the subscriber).
+    watch_runtime: Option<monitor::WatchRuntime>,
     commands: mpsc::Sender<Request>,
     events: EventSource,
     sink: EventSink,
@@ -135,6 +137,13 @@ impl Engine {
             .enable_all()
             .build()
             .map_err(|e| EngineError::CannotStart(e.to_string()))?;
+        let watch_runtime =
+            monitor::WatchRuntime::start().map_err(|e| EngineError::CannotStart(e.to_string()))?;
+        let Some(watch) = watch_runtime.handle() else {
+            return Err(EngineError::CannotStart(
+                "no runtime for the subscriber".to_owned(),
+            ));
+        };
         let (commands, command_rx) = mpsc::channel(COMMAND_QUEUE_LEN);
         let (sink, events) = events::event_queue();
         let snapshot = Arc::new(Mutex::new(Arc::new(Snapshot::default())));
@@ -148,9 +157,11 @@ impl Engine {
             log.clone(),
             trace.clone(),
             course.clone(),
+            watch,
         ));
         Ok(Self {
             runtime: Some(runtime),
+            watch_runtime: Some(watch_runtime),
             commands,
             events,
             sink,
@@ -260,6 +271,7 @@ impl Drop for Engine {
         if let Some(runtime) = self.runtime.take() {
             runtime.shutdown_timeout(Duration::from_secs(2));
         }
+        drop(self.watch_runtime.take());
     }
 }
 
@@ -271,11 +283,12 @@ async fn run(
     log: monitor::LogAccess,
     trace: trace::TraceAccess,
     course: course::CourseAccess,
+    watch: tokio::runtime::Handle,
 ) {
     let mut engine = EngineLoop {
         course: course::CourseRunner::new(course, trace.clone(), sink.clone()),
         last_refresh_took: Duration::ZERO,
-        monitor: monitor::Monitor::new(log, sink.clone()),
+        monitor: monitor::Monitor::new(log, sink.clone(), watch),
         host: BrokerHost::default(),
         fleet: Fleet::default(),
         registry: Arc::new(ClientRegistry::with_trace(trace)),

@@ -95,13 +95,16 @@ pub struct Monitor {
     ingest: IngestHandle,
     sink: EventSink,
     next_series: u64,
+    /// Where the subscriber and the ingest task run (below normal priority).
+    runtime: tokio::runtime::Handle,
 }
 
 impl Monitor {
-    /// Starts the ingest task; call on the engine's runtime. The subscriber connects once asked to.
-    pub fn new(store: LogAccess, sink: EventSink) -> Monitor {
+    /// Starts the ingest task on `runtime` (the subscriber's, see watch_runtime.rs). The subscriber
+    /// connects once asked to, and runs there too.
+    pub fn new(store: LogAccess, sink: EventSink, runtime: tokio::runtime::Handle) -> Monitor {
         let totals = Arc::new(Totals::default());
-        let ingest = ingest::spawn(store.clone(), totals.clone(), sink.clone());
+        let ingest = ingest::spawn(&runtime, store.clone(), totals.clone(), sink.clone());
         Monitor {
             store,
             totals,
@@ -112,6 +115,7 @@ impl Monitor {
             ingest,
             sink,
             next_series: 1,
+            runtime,
         }
     }
 
@@ -189,14 +193,17 @@ impl Monitor {
         }
         if let Some(target) = want {
             let max_payload_bytes = self.store.lock().log.limits().max_payload_bytes;
-            let session = Session::open(SessionSetup {
-                target: target.clone(),
-                label: self.label(),
-                wanted: self.wanted.clone(),
-                ingest: self.ingest.sender.clone(),
-                sink: self.sink.clone(),
-                max_payload_bytes,
-            });
+            let session = Session::open(
+                &self.runtime,
+                SessionSetup {
+                    target: target.clone(),
+                    label: self.label(),
+                    wanted: self.wanted.clone(),
+                    ingest: self.ingest.sender.clone(),
+                    sink: self.sink.clone(),
+                    max_payload_bytes,
+                },
+            );
             self.session = Some((session, target));
         }
     }
@@ -582,6 +589,7 @@ impl Monitor {
             connected: state.is_some_and(|s| s.is_connected()),
             subscribed: state.is_some_and(|s| s.is_subscribed()),
             target: self.label(),
+            embedded: matches!(self.destination, Some(Destination { embedded: true, .. })),
             subscriptions: self.wanted(),
             received_total: self.received_total(),
             received_per_s: 0,

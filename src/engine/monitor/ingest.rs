@@ -100,8 +100,13 @@ impl Drop for IngestHandle {
     }
 }
 
-/// Starts the ingest task on the current runtime.
-pub fn spawn(store: LogAccess, totals: Arc<Totals>, sink: EventSink) -> IngestHandle {
+/// Starts the ingest task on `runtime`.
+pub fn spawn(
+    runtime: &tokio::runtime::Handle,
+    store: LogAccess,
+    totals: Arc<Totals>,
+    sink: EventSink,
+) -> IngestHandle {
     let (queue, messages) = mpsc::channel(QUEUE_BATCHES);
     let (control, orders) = mpsc::channel(8);
     let recording = Arc::new(Mutex::new(None));
@@ -117,7 +122,7 @@ pub fn spawn(store: LogAccess, totals: Arc<Totals>, sink: EventSink) -> IngestHa
         last_of_topic: HashMap::new(),
         last_wake: Instant::now(),
     };
-    let task = tokio::spawn(ingest.run(messages, orders));
+    let task = runtime.spawn(ingest.run(messages, orders));
     IngestHandle {
         sender: IngestSender {
             queue,

@@ -14,11 +14,13 @@ pub mod recording;
 pub mod series;
 mod state;
 mod subscriber;
+mod watch_runtime;
 
 pub use control::{DEFAULT_FILTER, Destination, Monitor, MonitorError};
 pub use files::FileError;
 pub use series::{MAX_POINTS, MAX_SERIES, MAX_TOPICS_PER_SERIES, SeriesError};
 pub use subscriber::MAX_PACKET;
+pub use watch_runtime::{THREAD_NAME as WATCH_THREAD_NAME, WatchRuntime};
 
 /// What a front end asks of the subscriber.
 #[derive(Debug, Clone, PartialEq)]
@@ -156,6 +158,8 @@ pub struct MonitorSnapshot {
     pub subscribed: bool,
     /// Where it is connected ("the embedded broker", "mqtt://host:1883").
     pub target: String,
+    /// True when it watches the app's own broker (whose message rate the snapshot also has).
+    pub embedded: bool,
     /// Filter and QoS, in the order added.
     pub subscriptions: Vec<(String, u8)>,
     /// Messages received since the app started (eviction and clearing do not lower it).

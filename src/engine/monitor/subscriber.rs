@@ -59,7 +59,8 @@ pub struct SessionSetup {
 }
 
 impl Session {
-    pub fn open(setup: SessionSetup) -> Session {
+    /// Connects on `runtime` (the subscriber's own, below normal priority).
+    pub fn open(runtime: &tokio::runtime::Handle, setup: SessionSetup) -> Session {
         let suffix: u32 = rand::thread_rng().r#gen();
         let client_id = format!(
             "{}mqtt-playground-watch-{suffix:08x}",
@@ -82,7 +83,7 @@ impl Session {
         network.set_tcp_nodelay(true);
         eventloop.set_network_options(network);
         let state = Arc::new(SessionState::default());
-        let driver = tokio::spawn(drive(eventloop, client.clone(), state.clone(), setup));
+        let driver = runtime.spawn(drive(eventloop, client.clone(), state.clone(), setup));
         Session {
             client,
             state,
@@ -141,12 +142,19 @@ async fn drive(
     // Publishes read in one go are handed over together (one queue slot, one lock).
     let mut received: Vec<LoggedMessage> = Vec::new();
     let mut received_bytes = 0;
+    // When the packets of the last read arrived: those read together share it (a clock read per
+    // message was a twentieth of the window's CPU under a flood).
+    let mut read_at = SystemTime::now();
     loop {
+        let from_last_read = !eventloop.state.events.is_empty();
         let event = eventloop.poll().await;
+        if !from_last_read {
+            read_at = SystemTime::now();
+        }
         let more_buffered = !eventloop.state.events.is_empty();
         let event = match event {
             Ok(Event::Incoming(Packet::Publish(publish))) => {
-                let message = logged(publish, setup.max_payload_bytes);
+                let message = logged(publish, read_at, setup.max_payload_bytes);
                 received_bytes += message.stored_bytes();
                 received.push(message);
                 None
@@ -241,7 +249,11 @@ async fn drive(
 }
 
 /// A received PUBLISH as the log keeps it.
-fn logged(publish: rumqttc::Publish, max_payload_bytes: usize) -> LoggedMessage {
+fn logged(
+    publish: rumqttc::Publish,
+    received_at: SystemTime,
+    max_payload_bytes: usize,
+) -> LoggedMessage {
     let payload = if publish.payload.len() <= max_payload_bytes {
         // rumqttc's payload may be a slice of a big read buffer: copy, so the log's byte budget is
         // what it really holds. Longer payloads are cut (and copied) by the message itself.
@@ -250,7 +262,7 @@ fn logged(publish: rumqttc::Publish, max_payload_bytes: usize) -> LoggedMessage 
         publish.payload
     };
     LoggedMessage::new(
-        SystemTime::now(),
+        received_at,
         Arc::from(publish.topic.as_str()),
         publish.qos as u8,
         publish.retain,

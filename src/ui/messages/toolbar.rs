@@ -4,7 +4,7 @@
 use eframe::egui::{self, RichText};
 
 use crate::engine::Snapshot;
-use crate::engine::monitor::MonitorCommand;
+use crate::engine::monitor::{DEFAULT_FILTER, MonitorCommand, MonitorSnapshot};
 use crate::ui::file_dialog::FilePurpose;
 use crate::ui::format;
 use crate::ui::widgets::{WARN, labelled_field, view_as_combo};
@@ -164,6 +164,13 @@ impl MessagesPanel {
                     .color(WARN),
                 );
             }
+            if let Some(note) = falling_behind(monitor, snapshot.messages_in_per_s) {
+                ui.label(RichText::new(note).color(WARN)).on_hover_text(
+                    "The app's own subscriber runs below normal CPU priority, so a flood never slows \
+                     the broker down for its clients. Like any QoS 0 subscriber that cannot keep up, \
+                     it misses what it has no time for; other clients lose nothing.",
+                );
+            }
             if monitor.connected {
                 ui.weak(format!("subscriber connected to {}", monitor.target));
             } else if let Some(err) = &monitor.last_error {
@@ -178,5 +185,79 @@ impl MessagesPanel {
         {
             ui.label(RichText::new(err).color(WARN));
         }
+    }
+}
+
+/// Rates below this are too small for the two meters' seconds to compare.
+const BEHIND_FROM_PER_S: u64 = 1_000;
+
+/// Says so when the log, watching everything on the app's own broker, gets clearly fewer messages
+/// than the broker takes in: on a busy machine the broker's clients come first.
+fn falling_behind(monitor: &MonitorSnapshot, broker_in_per_s: u64) -> Option<String> {
+    let watches_everything = monitor
+        .subscriptions
+        .iter()
+        .any(|(filter, _)| filter == DEFAULT_FILTER);
+    let behind = monitor.received_per_s.saturating_mul(10) < broker_in_per_s.saturating_mul(9);
+    (monitor.embedded
+        && monitor.connected
+        && watches_everything
+        && broker_in_per_s >= BEHIND_FROM_PER_S
+        && behind)
+        .then(|| {
+            format!(
+                "The log keeps up with {}/s of the {}/s the broker takes in: while the machine is busy, the broker's clients come first",
+                format::count(monitor.received_per_s),
+                format::count(broker_in_per_s)
+            )
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn watching(filter: &str, received_per_s: u64) -> MonitorSnapshot {
+        MonitorSnapshot {
+            connected: true,
+            embedded: true,
+            subscriptions: vec![(filter.to_owned(), 0)],
+            received_per_s,
+            ..MonitorSnapshot::default()
+        }
+    }
+
+    #[test]
+    fn a_log_far_behind_the_broker_says_why() {
+        let note = falling_behind(&watching("#", 240_000), 400_000).expect("a note");
+        assert!(note.contains("240,000/s of the 400,000/s"), "{note}");
+    }
+
+    #[test]
+    fn no_note_when_keeping_up_or_when_the_rates_cannot_be_compared() {
+        assert_eq!(
+            falling_behind(&watching("#", 395_000), 400_000),
+            None,
+            "keeping up"
+        );
+        assert_eq!(
+            falling_behind(&watching("#", 100), 900),
+            None,
+            "too few to compare"
+        );
+        assert_eq!(
+            falling_behind(&watching("sensors/#", 10_000), 400_000),
+            None,
+            "a narrower filter gets fewer by design"
+        );
+        let external = MonitorSnapshot {
+            embedded: false,
+            ..watching("#", 10_000)
+        };
+        assert_eq!(
+            falling_behind(&external, 400_000),
+            None,
+            "another broker's rate is not known"
+        );
     }
 }
