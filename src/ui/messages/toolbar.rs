@@ -164,13 +164,6 @@ impl MessagesPanel {
                     .color(WARN),
                 );
             }
-            if let Some(note) = falling_behind(monitor, snapshot.messages_in_per_s) {
-                ui.label(RichText::new(note).color(WARN)).on_hover_text(
-                    "The app's own subscriber runs below normal CPU priority, so a flood never slows \
-                     the broker down for its clients. Like any QoS 0 subscriber that cannot keep up, \
-                     it misses what it has no time for; other clients lose nothing.",
-                );
-            }
             if monitor.connected {
                 ui.weak(format!("subscriber connected to {}", monitor.target));
             } else if let Some(err) = &monitor.last_error {
@@ -180,6 +173,14 @@ impl MessagesPanel {
                 ui.label(RichText::new(format!("recording to {}", path.display())).color(WARN));
             }
         });
+        // A line of its own: inside the row above, a long label's first line ran past the edge.
+        if let Some(note) = falling_behind(monitor, snapshot.messages_in_per_s) {
+            ui.label(RichText::new(note).color(WARN)).on_hover_text(
+                "The app's own subscriber runs below normal CPU priority, so a flood never slows \
+                 the broker down for its clients. Like any QoS 0 subscriber that cannot keep up, \
+                 it misses what it has no time for; other clients lose nothing.",
+            );
+        }
         if monitor.connected
             && let Some(err) = &monitor.last_error
         {
@@ -206,7 +207,7 @@ fn falling_behind(monitor: &MonitorSnapshot, broker_in_per_s: u64) -> Option<Str
         && behind)
         .then(|| {
             format!(
-                "The log keeps up with {}/s of the {}/s the broker takes in: while the machine is busy, the broker's clients come first",
+                "The log keeps up with {} of the {} messages/s the broker takes in: while this computer is busy, the broker's clients come first",
                 format::count(monitor.received_per_s),
                 format::count(broker_in_per_s)
             )
@@ -230,7 +231,7 @@ mod tests {
     #[test]
     fn a_log_far_behind_the_broker_says_why() {
         let note = falling_behind(&watching("#", 240_000), 400_000).expect("a note");
-        assert!(note.contains("240,000/s of the 400,000/s"), "{note}");
+        assert!(note.contains("240,000 of the 400,000 messages/s"), "{note}");
     }
 
     #[test]
