@@ -889,7 +889,7 @@ fn nice_of(stat: &str) -> i64 {
 
 #[cfg(target_os = "linux")]
 #[test]
-fn the_subscriber_and_its_log_run_on_a_thread_below_normal_priority() {
+fn the_subscribers_connection_runs_on_a_thread_below_normal_priority() {
     let own_nice = nice_of(&std::fs::read_to_string("/proc/thread-self/stat").expect("stat"));
     if own_nice >= 19 {
         eprintln!("SKIPPED: the tests already run at the lowest priority (nice {own_nice})");
@@ -930,7 +930,7 @@ fn the_subscriber_and_its_log_run_on_a_thread_below_normal_priority() {
     }
     assert!(
         watch.iter().any(|(.., ran_ns)| *ran_ns > 0),
-        "the subscriber's thread never ran, so the messages were logged elsewhere: {threads:?}"
+        "the subscriber's thread never ran, so the messages were read elsewhere: {threads:?}"
     );
     let engine_nice: Vec<_> = threads
         .iter()

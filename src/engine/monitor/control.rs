@@ -95,16 +95,20 @@ pub struct Monitor {
     ingest: IngestHandle,
     sink: EventSink,
     next_series: u64,
-    /// Where the subscriber and the ingest task run (below normal priority).
-    runtime: tokio::runtime::Handle,
+    /// Where the subscriber's connection runs (below normal priority, see watch_runtime.rs).
+    connection_runtime: tokio::runtime::Handle,
 }
 
 impl Monitor {
-    /// Starts the ingest task on `runtime` (the subscriber's, see watch_runtime.rs). The subscriber
-    /// connects once asked to, and runs there too.
-    pub fn new(store: LogAccess, sink: EventSink, runtime: tokio::runtime::Handle) -> Monitor {
+    /// Starts the ingest task; call on the engine's runtime. The subscriber connects once asked to,
+    /// on `connection_runtime`.
+    pub fn new(
+        store: LogAccess,
+        sink: EventSink,
+        connection_runtime: tokio::runtime::Handle,
+    ) -> Monitor {
         let totals = Arc::new(Totals::default());
-        let ingest = ingest::spawn(&runtime, store.clone(), totals.clone(), sink.clone());
+        let ingest = ingest::spawn(store.clone(), totals.clone(), sink.clone());
         Monitor {
             store,
             totals,
@@ -115,7 +119,7 @@ impl Monitor {
             ingest,
             sink,
             next_series: 1,
-            runtime,
+            connection_runtime,
         }
     }
 
@@ -194,7 +198,7 @@ impl Monitor {
         if let Some(target) = want {
             let max_payload_bytes = self.store.lock().log.limits().max_payload_bytes;
             let session = Session::open(
-                &self.runtime,
+                &self.connection_runtime,
                 SessionSetup {
                     target: target.clone(),
                     label: self.label(),
