@@ -21,7 +21,7 @@ const STOP_GRACE: Duration = Duration::from_secs(1);
 
 /// Near the bottom of thread-priority's 0–99 scale: nice 18 on Linux (about 2% of a normal thread's
 /// share when both want the CPU), "lowest" on Windows; 0 would be Windows' idle class, which runs
-/// only when nothing else does. At nice 10 the connection read (and the broker wrote to it) about
+/// only when nothing else does. At nice 9 the connection read (and the broker wrote to it) about
 /// twice as much during a flood, and the external subscriber got about 15% fewer messages a second.
 const PRIORITY: u8 = 1;
 
