@@ -850,46 +850,10 @@ fn recording_by_command_appends_json_lines_until_stopped() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// A thread of this process: its name, nice value and time on the CPU (ns), from /proc.
-#[cfg(target_os = "linux")]
-fn threads() -> Vec<(String, i64, u64)> {
-    let mut found = Vec::new();
-    for entry in std::fs::read_dir("/proc/self/task").expect("/proc/self/task") {
-        let dir = entry.expect("a task").path();
-        let (Ok(name), Ok(stat), Ok(schedstat)) = (
-            std::fs::read_to_string(dir.join("comm")),
-            std::fs::read_to_string(dir.join("stat")),
-            std::fs::read_to_string(dir.join("schedstat")),
-        ) else {
-            continue; // the thread ended meanwhile
-        };
-        found.push((
-            name.trim().to_owned(),
-            nice_of(&stat),
-            schedstat
-                .split_whitespace()
-                .next()
-                .and_then(|ns| ns.parse().ok())
-                .unwrap_or(0),
-        ));
-    }
-    found
-}
-
-/// The nice value in a /proc stat line (the 19th field; the name in parentheses may hold spaces).
-#[cfg(target_os = "linux")]
-fn nice_of(stat: &str) -> i64 {
-    let after_name = stat.rsplit_once(") ").map(|(_, rest)| rest).unwrap_or("");
-    after_name
-        .split_whitespace()
-        .nth(16)
-        .and_then(|n| n.parse().ok())
-        .expect("a nice value in /proc's stat line")
-}
-
 #[cfg(target_os = "linux")]
 #[test]
 fn the_subscribers_connection_runs_on_a_thread_below_normal_priority() {
+    use common::process::{Thread, nice_of, threads};
     let own_nice = nice_of(&std::fs::read_to_string("/proc/thread-self/stat").expect("stat"));
     if own_nice >= 19 {
         eprintln!("SKIPPED: the tests already run at the lowest priority (nice {own_nice})");
@@ -916,26 +880,26 @@ fn the_subscribers_connection_runs_on_a_thread_below_normal_priority() {
     let threads = threads();
     let watch: Vec<_> = threads
         .iter()
-        .filter(|(name, ..)| name == mqtt_playground::engine::monitor::WATCH_THREAD_NAME)
+        .filter(|thread| thread.name == mqtt_playground::engine::monitor::WATCH_THREAD_NAME)
         .collect();
     assert!(
         !watch.is_empty(),
         "no thread of the subscriber's own: {threads:?}"
     );
-    for (_, nice, _) in &watch {
+    for Thread { nice, .. } in &watch {
         assert!(
             *nice > own_nice,
             "the subscriber's thread runs at nice {nice}, not below this thread's {own_nice}: {threads:?}"
         );
     }
     assert!(
-        watch.iter().any(|(.., ran_ns)| *ran_ns > 0),
+        watch.iter().any(|thread| thread.cpu_ns > 0),
         "the subscriber's thread never ran, so the messages were read elsewhere: {threads:?}"
     );
     let engine_nice: Vec<_> = threads
         .iter()
-        .filter(|(name, ..)| name == "engine" || name == "broker")
-        .map(|(_, nice, _)| *nice)
+        .filter(|thread| thread.name == "engine" || thread.name == "broker")
+        .map(|thread| thread.nice)
         .collect();
     assert!(
         engine_nice.iter().all(|nice| *nice == own_nice),

@@ -139,11 +139,6 @@ impl Engine {
             .map_err(|e| EngineError::CannotStart(e.to_string()))?;
         let watch_runtime =
             monitor::WatchRuntime::start().map_err(|e| EngineError::CannotStart(e.to_string()))?;
-        let Some(watch) = watch_runtime.handle() else {
-            return Err(EngineError::CannotStart(
-                "no runtime for the subscriber".to_owned(),
-            ));
-        };
         let (commands, command_rx) = mpsc::channel(COMMAND_QUEUE_LEN);
         let (sink, events) = events::event_queue();
         let snapshot = Arc::new(Mutex::new(Arc::new(Snapshot::default())));
@@ -157,7 +152,7 @@ impl Engine {
             log.clone(),
             trace.clone(),
             course.clone(),
-            watch,
+            watch_runtime.handle(),
         ));
         Ok(Self {
             runtime: Some(runtime),

@@ -1,5 +1,6 @@
-//! This test process's own footprint (threads, open descriptors, resident memory) read from /proc,
-//! for tests that prove something leaves no leak behind or stays under a memory bound.
+//! This test process's own footprint (threads, open descriptors, resident memory) and its threads'
+//! names and priorities, read from /proc: for tests that prove something leaves no leak behind,
+//! stays under a memory bound or runs at the priority it should.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -123,4 +124,50 @@ impl PeakMemory {
         }
         self.peak.load(Ordering::Relaxed)
     }
+}
+
+/// One thread of this process as /proc tells it.
+#[derive(Debug, Clone)]
+pub struct Thread {
+    pub name: String,
+    pub nice: i64,
+    /// Time on the CPU so far, in nanoseconds (schedstat).
+    pub cpu_ns: u64,
+}
+
+/// Every thread of this process (Linux); threads that end while being read are left out.
+pub fn threads() -> Vec<Thread> {
+    let mut found = Vec::new();
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+        return found;
+    };
+    for dir in tasks.flatten().map(|entry| entry.path()) {
+        let (Ok(name), Ok(stat), Ok(schedstat)) = (
+            std::fs::read_to_string(dir.join("comm")),
+            std::fs::read_to_string(dir.join("stat")),
+            std::fs::read_to_string(dir.join("schedstat")),
+        ) else {
+            continue;
+        };
+        found.push(Thread {
+            name: name.trim().to_owned(),
+            nice: nice_of(&stat),
+            cpu_ns: schedstat
+                .split_whitespace()
+                .next()
+                .and_then(|ns| ns.parse().ok())
+                .unwrap_or(0),
+        });
+    }
+    found
+}
+
+/// The nice value in a /proc stat line (the 19th field; the name in parentheses may hold spaces).
+pub fn nice_of(stat: &str) -> i64 {
+    let after_name = stat.rsplit_once(") ").map(|(_, rest)| rest).unwrap_or("");
+    after_name
+        .split_whitespace()
+        .nth(16)
+        .and_then(|n| n.parse().ok())
+        .expect("a nice value in /proc's stat line")
 }

@@ -27,7 +27,9 @@ const PRIORITY: u8 = 1;
 
 /// The subscriber's runtime; stopped (with a short grace) when dropped.
 pub struct WatchRuntime {
+    /// Taken only by `drop`.
     runtime: Option<Runtime>,
+    handle: Handle,
 }
 
 impl WatchRuntime {
@@ -39,12 +41,13 @@ impl WatchRuntime {
             .enable_all()
             .build()?;
         Ok(Self {
+            handle: runtime.handle().clone(),
             runtime: Some(runtime),
         })
     }
 
-    pub fn handle(&self) -> Option<Handle> {
-        self.runtime.as_ref().map(|r| r.handle().clone())
+    pub fn handle(&self) -> Handle {
+        self.handle.clone()
     }
 }
 
