@@ -1274,6 +1274,7 @@ fn append_to_commitlog(
     if let Some(alias) = topic_alias {
         validate_and_set_topic_alias(&mut publish, connection, alias)?;
     };
+    let properties = properties.map(Box::new);
 
     let topic = std::str::from_utf8(&publish.topic)?;
 
@@ -1349,6 +1350,7 @@ fn append_will_message(
             DisconnectReasonCode::MalformedPacket,
         ));
     }
+    let properties = properties.map(Box::new);
 
     let topic = std::str::from_utf8(&publish.topic)?;
 
