@@ -96,6 +96,115 @@ fn v5_clients_publish_and_subscribe_at_every_qos() {
     );
 }
 
+/// The properties of the next `count` PUBLISHes a v5 client receives, by topic.
+fn receive5_properties(
+    connection: &mut rumqttc::v5::Connection,
+    count: usize,
+) -> Vec<(
+    String,
+    Option<rumqttc::v5::mqttbytes::v5::PublishProperties>,
+)> {
+    use rumqttc::v5::Event as Event5;
+    use rumqttc::v5::mqttbytes::v5::Packet as Packet5;
+    let mut out = Vec::new();
+    let deadline = std::time::Instant::now() + PATIENCE;
+    while out.len() < count && std::time::Instant::now() < deadline {
+        match connection.recv_timeout(Duration::from_millis(200)) {
+            Ok(Ok(Event5::Incoming(Packet5::Publish(p)))) => {
+                out.push((String::from_utf8_lossy(&p.topic).into_owned(), p.properties));
+            }
+            Ok(Ok(_)) | Err(_) => {}
+            Ok(Err(err)) => panic!("v5 subscriber lost its connection: {err}"),
+        }
+    }
+    out
+}
+
+/// The router keeps a message's properties apart from the message (vendor/rumqttd/PATCHED.md):
+/// they still arrive whole, live, retained and in a will.
+#[test]
+fn v5_message_properties_reach_subscribers_live_retained_and_in_a_will() {
+    use rumqttc::v5::mqttbytes::QoS as QoS5;
+    use rumqttc::v5::mqttbytes::v5::{
+        LastWill as LastWill5, LastWillProperties, PublishProperties,
+    };
+    let (_engine, info) = running_broker();
+    let sent = PublishProperties {
+        content_type: Some("application/json".into()),
+        response_topic: Some("props/replies".into()),
+        correlation_data: Some(bytes::Bytes::from_static(b"ask-7")),
+        user_properties: vec![
+            ("unit".into(), "celsius".into()),
+            ("room".into(), "2".into()),
+        ],
+        ..Default::default()
+    };
+    let will_properties = LastWillProperties {
+        delay_interval: None,
+        payload_format_indicator: None,
+        message_expiry_interval: None,
+        content_type: Some("text/plain".into()),
+        response_topic: None,
+        correlation_data: None,
+        user_properties: vec![("why".into(), "vanished".into())],
+    };
+    let (live, mut live_conn) = v5::client(info.tcp, "props-live", |_| {});
+    live.subscribe("props/#", QoS5::AtLeastOnce).unwrap();
+    v5::wait_suback(&mut live_conn);
+    let (publisher, mut pub_conn) = v5::client(info.tcp, "props-pub", |o| {
+        o.set_last_will(LastWill5::new(
+            "props/will",
+            "gone",
+            QoS5::AtLeastOnce,
+            false,
+            Some(will_properties),
+        ));
+    });
+    publisher
+        .publish_with_properties("props/live", QoS5::AtLeastOnce, false, "21.5", sent.clone())
+        .unwrap();
+    publisher
+        .publish_with_properties("props/kept", QoS5::AtLeastOnce, true, "22.0", sent.clone())
+        .unwrap();
+    v5::pump(&mut pub_conn, Duration::from_millis(300));
+    // Dropped without a DISCONNECT: the will goes out.
+    drop(pub_conn);
+    drop(publisher);
+
+    let got = receive5_properties(&mut live_conn, 3);
+    let properties_of = |got: &[(String, Option<PublishProperties>)], topic: &str| {
+        got.iter()
+            .find(|(t, _)| t == topic)
+            .and_then(|(_, p)| p.clone())
+            .unwrap_or_else(|| panic!("no properties on {topic}: {got:?}"))
+    };
+    for topic in ["props/live", "props/kept"] {
+        let properties = properties_of(&got, topic);
+        assert_eq!(properties.content_type, sent.content_type, "{topic}");
+        assert_eq!(properties.response_topic, sent.response_topic, "{topic}");
+        assert_eq!(
+            properties.correlation_data, sent.correlation_data,
+            "{topic}"
+        );
+        assert_eq!(properties.user_properties, sent.user_properties, "{topic}");
+    }
+    let will = properties_of(&got, "props/will");
+    assert_eq!(will.content_type.as_deref(), Some("text/plain"));
+    assert_eq!(
+        will.user_properties,
+        vec![("why".to_owned(), "vanished".to_owned())]
+    );
+
+    // A later subscriber gets the retained message with its properties from the router's store.
+    let (late, mut late_conn) = v5::client(info.tcp, "props-late", |_| {});
+    late.subscribe("props/kept", QoS5::AtLeastOnce).unwrap();
+    let got = receive5_properties(&mut late_conn, 1);
+    let kept = properties_of(&got, "props/kept");
+    assert_eq!(kept.content_type, sent.content_type);
+    assert_eq!(kept.correlation_data, sent.correlation_data);
+    assert_eq!(kept.user_properties, sent.user_properties);
+}
+
 #[test]
 fn both_protocol_versions_share_the_one_port() {
     use rumqttc::v5::mqttbytes::QoS as QoS5;
