@@ -125,9 +125,7 @@ fn receive5_properties(
 #[test]
 fn v5_message_properties_reach_subscribers_live_retained_and_in_a_will() {
     use rumqttc::v5::mqttbytes::QoS as QoS5;
-    use rumqttc::v5::mqttbytes::v5::{
-        LastWill as LastWill5, LastWillProperties, PublishProperties,
-    };
+    use rumqttc::v5::mqttbytes::v5::{LastWill as LastWill5, PublishProperties};
     let (_engine, info) = running_broker();
     let sent = PublishProperties {
         content_type: Some("application/json".into()),
@@ -139,15 +137,7 @@ fn v5_message_properties_reach_subscribers_live_retained_and_in_a_will() {
         ],
         ..Default::default()
     };
-    let will_properties = LastWillProperties {
-        delay_interval: None,
-        payload_format_indicator: None,
-        message_expiry_interval: None,
-        content_type: Some("text/plain".into()),
-        response_topic: None,
-        correlation_data: None,
-        user_properties: vec![("why".into(), "vanished".into())],
-    };
+    let will_properties = v5::will_properties("text/plain", &[("why", "vanished")]);
     let (live, mut live_conn) = v5::client(info.tcp, "props-live", |_| {});
     live.subscribe("props/#", QoS5::AtLeastOnce).unwrap();
     v5::wait_suback(&mut live_conn);

@@ -287,24 +287,14 @@ fn ids_that_cannot_be_served_get_client_identifier_not_valid_and_others_still_co
 #[test]
 fn a_v5_message_with_properties_reaches_v4_subscribers_and_breaks_nothing() {
     use rumqttc::v5::mqttbytes::QoS as QoS5;
-    use rumqttc::v5::mqttbytes::v5::{
-        LastWill as LastWill5, LastWillProperties, PublishProperties,
-    };
+    use rumqttc::v5::mqttbytes::v5::{LastWill as LastWill5, PublishProperties};
     let (_engine, info) = running_broker();
     let (sub, mut sub_conn) = v4_client(info.tcp, "old-sub", |_| {});
     sub.subscribe("mixed/#", QoS::AtLeastOnce).unwrap();
     wait_v4_suback(&mut sub_conn);
     let (publisher, pub_conn) = v5::client(info.tcp, "new-pub", |o| {
         // A will with properties becomes a publish with properties too.
-        let will_properties = LastWillProperties {
-            delay_interval: None,
-            payload_format_indicator: None,
-            message_expiry_interval: None,
-            content_type: Some("text/plain".into()),
-            response_topic: None,
-            correlation_data: None,
-            user_properties: vec![],
-        };
+        let will_properties = v5::will_properties("text/plain", &[]);
         o.set_last_will(LastWill5::new(
             "mixed/will",
             "gone",

@@ -261,6 +261,25 @@ pub mod v5 {
         out
     }
 
+    /// A v5 will's properties: a content type and user properties, nothing else.
+    pub fn will_properties(
+        content_type: &str,
+        user_properties: &[(&str, &str)],
+    ) -> rumqttc::v5::mqttbytes::v5::LastWillProperties {
+        rumqttc::v5::mqttbytes::v5::LastWillProperties {
+            delay_interval: None,
+            payload_format_indicator: None,
+            message_expiry_interval: None,
+            content_type: Some(content_type.into()),
+            response_topic: None,
+            correlation_data: None,
+            user_properties: user_properties
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+        }
+    }
+
     pub fn pump(connection: &mut Connection5, for_at_least: Duration) {
         let until = Instant::now() + for_at_least;
         while Instant::now() < until {
