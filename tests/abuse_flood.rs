@@ -19,7 +19,7 @@ const FLOOD_PUBLISHERS: usize = 4;
 const FLOOD_MESSAGES_EACH: u64 = 500_000;
 const FLOOD_PAYLOAD: usize = 64;
 /// The bound on this process's memory growth under the flood. Measured here: +89 to +91 MiB
-/// (debug build, 3 runs; it levels off): rumqttd keeps at most 16 × 2 MB of log per subscription
+/// (debug build, 4 runs; it levels off): rumqttd keeps at most 16 × 2 MB of log per subscription
 /// filter, each message in it 96 bytes beside its topic and payload. With the message's MQTT 5
 /// properties unboxed in the router's log (232 bytes a message) the same flood took +151 to +161
 /// MiB, and rumqttd with 100 MB × 10 segments grew by 560 MiB, so the flood is long enough for

@@ -104,20 +104,10 @@ fn receive5_properties(
     String,
     Option<rumqttc::v5::mqttbytes::v5::PublishProperties>,
 )> {
-    use rumqttc::v5::Event as Event5;
-    use rumqttc::v5::mqttbytes::v5::Packet as Packet5;
-    let mut out = Vec::new();
-    let deadline = std::time::Instant::now() + PATIENCE;
-    while out.len() < count && std::time::Instant::now() < deadline {
-        match connection.recv_timeout(Duration::from_millis(200)) {
-            Ok(Ok(Event5::Incoming(Packet5::Publish(p)))) => {
-                out.push((String::from_utf8_lossy(&p.topic).into_owned(), p.properties));
-            }
-            Ok(Ok(_)) | Err(_) => {}
-            Ok(Err(err)) => panic!("v5 subscriber lost its connection: {err}"),
-        }
-    }
-    out
+    v5::receive_publishes(connection, count)
+        .into_iter()
+        .map(|p| (String::from_utf8_lossy(&p.topic).into_owned(), p.properties))
+        .collect()
 }
 
 /// The router keeps a message's properties apart from the message (vendor/rumqttd/PATCHED.md):

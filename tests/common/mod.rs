@@ -245,15 +245,26 @@ pub mod v5 {
     }
 
     pub fn receive(connection: &mut Connection5, count: usize) -> Vec<Received> {
+        receive_publishes(connection, count)
+            .into_iter()
+            .map(|p| Received {
+                topic: String::from_utf8_lossy(&p.topic).into_owned(),
+                payload: p.payload.to_vec(),
+                retain: p.retain,
+            })
+            .collect()
+    }
+
+    /// The next `count` PUBLISHes as they came, properties and all (bounded).
+    pub fn receive_publishes(
+        connection: &mut Connection5,
+        count: usize,
+    ) -> Vec<rumqttc::v5::mqttbytes::v5::Publish> {
         let mut out = Vec::new();
         let deadline = Instant::now() + PATIENCE;
         while out.len() < count && Instant::now() < deadline {
             match connection.recv_timeout(Duration::from_millis(200)) {
-                Ok(Ok(Event5::Incoming(Packet5::Publish(p)))) => out.push(Received {
-                    topic: String::from_utf8_lossy(&p.topic).into_owned(),
-                    payload: p.payload.to_vec(),
-                    retain: p.retain,
-                }),
+                Ok(Ok(Event5::Incoming(Packet5::Publish(p)))) => out.push(p),
                 Ok(Ok(_)) | Err(_) => {}
                 Ok(Err(err)) => panic!("v5 subscriber lost its connection: {err}"),
             }

@@ -10,7 +10,7 @@ use crate::{
     protocol::{
         ConnAck, ConnAckProperties, Disconnect, DisconnectProperties, Packet, PingResp, PubAck,
         PubAckProperties, PubComp, PubCompProperties, PubRec, PubRecProperties, PubRel,
-        PubRelProperties, Publish, PublishProperties, SubAck, SubAckProperties, UnsubAck,
+        PubRelProperties, Publish, SubAck, SubAckProperties, UnsubAck,
     },
     ConnectionId, Filter, RouterId, Topic,
 };
@@ -119,8 +119,8 @@ pub struct Forward {
     pub cursor: Option<(u64, u64)>,
     pub size: usize,
     pub publish: Publish,
-    // MQTT Playground patch: boxed (logs.rs, `BoxedProperties`).
-    pub properties: Option<Box<PublishProperties>>,
+    // MQTT Playground patch: boxed (see `BoxedProperties`).
+    pub properties: logs::BoxedProperties,
 }
 
 #[derive(Debug, Clone)]
