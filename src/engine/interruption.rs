@@ -3,11 +3,13 @@
 //!
 //! Why once: a session waits for these at every turn (between the client's packets, during each
 //! write). Waits made anew each turn registered and dropped two waiters, under their locks, for
-//! every message; a wait kept for the whole session registers once.
+//! every message; a wait kept for the whole session registers once, and is polled again only when
+//! it was woken (see polled_when_woken).
 
 use tokio::sync::watch;
 
 use super::client_handover::Superseded;
+use super::polled_when_woken::PolledWhenWoken;
 
 /// Why a session was interrupted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -18,7 +20,14 @@ pub enum Interruption {
 
 /// Resolves when the broker stops (`stopping` turns true) or, with a hold on the client id, when a
 /// newer connection takes the id over. Poll it until it resolves, not after.
-pub async fn interruption(
+pub fn interruption(
+    stopping: watch::Receiver<bool>,
+    superseded: Option<Superseded>,
+) -> PolledWhenWoken<impl Future<Output = Interruption>> {
+    PolledWhenWoken::new(wait_for_interruption(stopping, superseded))
+}
+
+async fn wait_for_interruption(
     mut stopping: watch::Receiver<bool>,
     superseded: Option<Superseded>,
 ) -> Interruption {

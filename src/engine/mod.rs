@@ -26,6 +26,7 @@ pub mod log_budget;
 pub mod monitor;
 pub mod mqtt_wire;
 pub mod partial_packets;
+pub mod polled_when_woken;
 pub mod router_link;
 pub mod session;
 pub mod settings;
