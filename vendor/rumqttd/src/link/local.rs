@@ -9,7 +9,9 @@ use crate::router::{
 };
 use crate::ConnectionId;
 use bytes::Bytes;
+use flume::r#async::RecvStream;
 use flume::{Receiver, RecvError, RecvTimeoutError, SendError, Sender, TrySendError};
+use futures_core::Stream;
 use parking_lot::lock_api::MutexGuard;
 use parking_lot::{Mutex, RawMutex};
 
@@ -437,6 +439,10 @@ pub struct LinkRx {
     connection_id: ConnectionId,
     router_tx: Sender<(ConnectionId, Event)>,
     router_rx: Receiver<()>,
+    /// MQTT Playground patch (see PATCHED.md): the router's wake-ups as one stream for the link's
+    /// life, so a session that waits on [`LinkRx::next`] at every turn registers its waker once
+    /// instead of making, registering and dropping a receive future each turn.
+    wakes: RecvStream<'static, ()>,
     send_buffer: Arc<Mutex<VecDeque<Notification>>>,
     cache: VecDeque<Notification>,
 }
@@ -451,6 +457,7 @@ impl LinkRx {
         LinkRx {
             connection_id,
             router_tx,
+            wakes: router_rx.clone().into_stream(),
             router_rx,
             send_buffer: outgoing_data_buffer,
             // MQTT Playground patch: starts empty (was room for 100), see PATCHED.md.
@@ -502,7 +509,13 @@ impl LinkRx {
             Some(v) => Ok(Some(v)),
             None => {
                 // If cache is empty, check for router trigger and get fresh notifications
-                self.router_rx.recv_async().await?;
+                // MQTT Playground patch: from the link's one stream (a dropped `next` leaves its
+                // waker registered for the next call).
+                let wakes = &mut self.wakes;
+                let woke = std::future::poll_fn(|cx| std::pin::Pin::new(&mut *wakes).poll_next(cx));
+                if woke.await.is_none() {
+                    return Err(LinkError::Recv(RecvError::Disconnected));
+                }
                 // Collect 'all' the data in the buffer after a notification.
                 // Notification means fresh data which isn't previously collected
                 mem::swap(&mut *self.send_buffer.lock(), &mut self.cache);
