@@ -185,6 +185,68 @@ fn v5_message_properties_reach_subscribers_live_retained_and_in_a_will() {
     assert_eq!(kept.user_properties, sent.user_properties);
 }
 
+/// A message waits in the router's log while a persistent session is away. One whose MQTT 5 expiry
+/// passed meanwhile is not delivered; one still valid arrives with the time it waited taken off its
+/// expiry (the router's read of its log does both: vendor/rumqttd/PATCHED.md).
+#[test]
+fn v5_messages_that_expired_while_their_session_was_away_are_not_delivered() {
+    use rumqttc::v5::mqttbytes::QoS as QoS5;
+    use rumqttc::v5::mqttbytes::v5::PublishProperties;
+    let (_engine, info) = running_broker();
+    let persistent = |o: &mut rumqttc::v5::MqttOptions| {
+        o.set_clean_start(false);
+        o.set_session_expiry_interval(Some(3600));
+    };
+    let (away, mut away_conn) = v5::client(info.tcp, "expiry-away", persistent);
+    away.subscribe("expiry/#", QoS5::AtLeastOnce).unwrap();
+    v5::wait_suback(&mut away_conn);
+    v5::disconnect(&away, &mut away_conn);
+    drop(away_conn);
+
+    let (publisher, mut pub_conn) = v5::client(info.tcp, "expiry-pub", |_| {});
+    let publish = |topic: &str, expiry: Option<u32>| {
+        let properties = PublishProperties {
+            message_expiry_interval: expiry,
+            ..Default::default()
+        };
+        publisher
+            .publish_with_properties(
+                topic,
+                QoS5::AtLeastOnce,
+                false,
+                topic.to_owned(),
+                properties,
+            )
+            .unwrap();
+    };
+    publish("expiry/short", Some(1));
+    publish("expiry/long", Some(3600));
+    publish("expiry/never", None);
+    v5::pump(&mut pub_conn, Duration::from_millis(300));
+    // More than the short expiry passes (the router counts whole seconds) before the session is back.
+    std::thread::sleep(Duration::from_millis(2500));
+
+    let (_back, mut back_conn) = v5::client(info.tcp, "expiry-away", persistent);
+    // A message sent after the return ends the wait: whatever was kept arrives before it.
+    publish("expiry/after", None);
+    v5::pump(&mut pub_conn, Duration::from_millis(100));
+    let got = receive5_properties(&mut back_conn, 3);
+    let topics: Vec<&str> = got.iter().map(|(topic, _)| topic.as_str()).collect();
+    assert_eq!(
+        topics,
+        ["expiry/long", "expiry/never", "expiry/after"],
+        "the expired message must be left out, the others kept in order"
+    );
+    let long_expiry = got
+        .first()
+        .and_then(|(_, properties)| properties.as_ref())
+        .and_then(|p| p.message_expiry_interval);
+    assert!(
+        long_expiry.is_some_and(|s| (1..=3598).contains(&s)),
+        "the kept message's expiry counts the 2 s or more it waited: {long_expiry:?}"
+    );
+}
+
 #[test]
 fn both_protocol_versions_share_the_one_port() {
     use rumqttc::v5::mqttbytes::QoS as QoS5;

@@ -187,12 +187,17 @@ impl DataLog {
         (filter_idx, data.log.next_offset())
     }
 
+    /// MQTT Playground patch (see PATCHED.md): appends what it read to `out` (the caller's list of
+    /// publishes to forward) instead of returning a list of its own; a read made three allocations
+    /// and a reallocation (a list for the log's entries, the same list shrunk in place as the
+    /// timestamps were dropped, and the caller's list it was copied into).
     pub fn native_readv(
         &self,
         filter_idx: FilterIdx,
         offset: Offset,
         len: u64,
-    ) -> io::Result<(Position, Vec<(PubWithProp, Offset)>)> {
+        out: &mut Vec<(PubWithProp, Option<Offset>)>,
+    ) -> io::Result<Position> {
         // unwrap to get index of `self.native` is fine here, because when a new subscribe packet
         // arrives in `Router::handle_device_payload`, it first calls the function
         // `next_native_offset` which creates a new commitlog if one doesn't exist. So any new
@@ -206,38 +211,29 @@ impl DataLog {
         let next = data.log.readv(offset, len, &mut o)?;
 
         let now = Instant::now();
-        o.retain_mut(|(pubdata, _)| {
-            // Keep data if no properties exists, which implies no message expiry!
-            let Some(properties) = pubdata.properties.as_mut() else {
-                return true;
-            };
-
-            // Keep data if there is no message_expiry_interval
-            let Some(message_expiry_interval) = properties.message_expiry_interval.as_mut() else {
-                return true;
-            };
-
-            let time_spent = (now - pubdata.timestamp).as_secs() as u32;
-
-            let is_valid = time_spent < *message_expiry_interval;
-
-            // ignore expired messages
-            if is_valid {
+        out.reserve(o.len());
+        for (mut pubdata, offset) in o {
+            // Keep data if no properties exists (no message expiry), or if there is no
+            // message_expiry_interval
+            if let Some(message_expiry_interval) = pubdata
+                .properties
+                .as_mut()
+                .and_then(|properties| properties.message_expiry_interval.as_mut())
+            {
+                let time_spent = (now - pubdata.timestamp).as_secs() as u32;
+                // ignore expired messages
+                if time_spent >= *message_expiry_interval {
+                    continue;
+                }
                 // set message_expiry_interval to (original value - time spent waiting in server)
                 // ref: https://docs.oasis-open.org/mqtt/mqtt/v5.0/os/mqtt-v5.0-os.html#_Toc3901112
                 *message_expiry_interval -= time_spent;
             }
+            // no need to include timestamp when returning
+            out.push(((pubdata.publish, pubdata.properties), Some(offset)));
+        }
 
-            is_valid
-        });
-
-        // no need to include timestamp when returning
-        let o = o
-            .into_iter()
-            .map(|(pubdata, offset)| ((pubdata.publish, pubdata.properties), offset))
-            .collect();
-
-        Ok((next, o))
+        Ok(next)
     }
 
     pub fn shadow(&mut self, filter: &str) -> Option<PubWithProp> {

@@ -1542,20 +1542,19 @@ fn forward_device_data(
         request.forward_retained = false;
     }
 
-    let (next, publishes_from_datalog) =
-        match datalog.native_readv(request.filter_idx, request.cursor, inflight_slots) {
-            Ok(v) => v,
-            Err(e) => {
-                error!(error = ?e, "Failed to read from commitlog {}", e);
-                return ConsumeStatus::FilterCaughtup;
-            }
-        };
-
-    publishes.extend(
-        publishes_from_datalog
-            .into_iter()
-            .map(|(p, offset)| (p, Some(offset))),
-    );
+    // MQTT Playground patch: the log's messages are appended to `publishes` (see PATCHED.md).
+    let next = match datalog.native_readv(
+        request.filter_idx,
+        request.cursor,
+        inflight_slots,
+        &mut publishes,
+    ) {
+        Ok(v) => v,
+        Err(e) => {
+            error!(error = ?e, "Failed to read from commitlog {}", e);
+            return ConsumeStatus::FilterCaughtup;
+        }
+    };
 
     let (start, next, caughtup) = match next {
         Position::Next { start, end } => (start, end, false),
