@@ -9,6 +9,7 @@ pub mod client_codec;
 pub mod client_handover;
 pub mod client_id;
 pub mod client_packet_rules;
+pub mod client_rates;
 pub mod clients;
 pub mod connect_info;
 pub mod connection_cap;

@@ -98,15 +98,7 @@ pub struct SnapshotBuilder {
     monitor_received: RateMeter,
     next_second: Instant,
     /// Per connection: its message totals at the last second boundary, and its rates over that second.
-    client_rates: std::collections::HashMap<u64, ClientRate>,
-}
-
-#[derive(Debug, Clone, Copy, Default)]
-struct ClientRate {
-    total_in: u64,
-    total_out: u64,
-    in_per_s: u64,
-    out_per_s: u64,
+    client_rates: super::client_rates::ClientRates,
 }
 
 impl Default for SnapshotBuilder {
@@ -154,34 +146,9 @@ impl SnapshotBuilder {
         let now = Instant::now();
         let second_closed = now >= self.next_second;
         if second_closed {
-            let mut rates = std::collections::HashMap::with_capacity(clients.len());
-            for row in &clients {
-                let last = self.client_rates.get(&row.connection).copied();
-                let (in_per_s, out_per_s) = match last {
-                    Some(l) => (
-                        row.messages_in.saturating_sub(l.total_in),
-                        row.messages_out.saturating_sub(l.total_out),
-                    ),
-                    None => (row.messages_in, row.messages_out),
-                };
-                rates.insert(
-                    row.connection,
-                    ClientRate {
-                        total_in: row.messages_in,
-                        total_out: row.messages_out,
-                        in_per_s,
-                        out_per_s,
-                    },
-                );
-            }
-            self.client_rates = rates;
+            self.client_rates.close_second(&clients);
         }
-        for row in &mut clients {
-            if let Some(rate) = self.client_rates.get(&row.connection) {
-                row.messages_in_per_s = rate.in_per_s;
-                row.messages_out_per_s = rate.out_per_s;
-            }
-        }
+        self.client_rates.fill(&mut clients);
         if second_closed {
             self.messages_in.close_second(totals.messages_in);
             self.messages_out.close_second(totals.messages_out);
