@@ -283,7 +283,7 @@ fn both_protocol_versions_share_the_one_port() {
         let version_of = |id: &str| {
             s.clients
                 .iter()
-                .find(|c| c.client_id == id)
+                .find(|c| &*c.client_id == id)
                 .map(|c| c.version)
         };
         version_of("mixed-v4") == Some(ProtocolVersion::V311)
@@ -379,7 +379,7 @@ fn a_last_will_is_published_when_a_client_vanishes() {
         ));
     });
     wait_for_snapshot(&engine, "doomed listed", |s| {
-        s.clients.iter().any(|c| c.client_id == "doomed")
+        s.clients.iter().any(|c| &*c.client_id == "doomed")
     });
     // Dropping the event loop closes the socket without a DISCONNECT: an abrupt loss.
     drop(doomed_conn);
@@ -389,7 +389,7 @@ fn a_last_will_is_published_when_a_client_vanishes() {
         Some(&b"offline"[..])
     );
     wait_for_snapshot(&engine, "doomed gone from the table", |s| {
-        !s.clients.iter().any(|c| c.client_id == "doomed")
+        !s.clients.iter().any(|c| &*c.client_id == "doomed")
     });
 }
 
@@ -427,7 +427,7 @@ fn stop_closes_connections_and_frees_ports_and_start_works_again() {
     assert_eq!(again.tcp, info.tcp);
     let (_c, _conn) = v4_client(again.tcp, "after-restart", |_| {});
     wait_for_snapshot(&engine, "client after restart", |s| {
-        s.clients.iter().any(|c| c.client_id == "after-restart")
+        s.clients.iter().any(|c| &*c.client_id == "after-restart")
     });
 }
 
@@ -543,11 +543,7 @@ fn with_sign_in_on_a_wrong_password_is_refused_and_the_right_one_works() {
         o.set_credentials("teacher", "apple pie");
     });
     wait_for_snapshot(&engine, "student listed, intruders not", |s| {
-        s.clients
-            .iter()
-            .map(|c| c.client_id.as_str())
-            .collect::<Vec<_>>()
-            == ["student"]
+        s.clients.iter().map(|c| &*c.client_id).collect::<Vec<_>>() == ["student"]
             && s.totals.connections_refused >= 2
     });
 }
@@ -567,7 +563,7 @@ fn the_clients_table_counts_messages_and_drops_disconnected_clients() {
     pump_v4(&mut pub_conn, Duration::from_millis(200));
     assert_eq!(receive_v4(&mut sub_conn, 25).len(), 25);
     wait_for_snapshot(&engine, "per-client message counts", |s| {
-        let find = |id: &str| s.clients.iter().find(|c| c.client_id == id).cloned();
+        let find = |id: &str| s.clients.iter().find(|c| &*c.client_id == id).cloned();
         matches!((find("counter-pub"), find("counter-sub")),
             (Some(p), Some(s)) if p.messages_in == 25 && s.messages_out == 25 && p.bytes_in > 0)
             && s.totals.messages_in >= 25
@@ -576,14 +572,14 @@ fn the_clients_table_counts_messages_and_drops_disconnected_clients() {
         .snapshot()
         .clients
         .iter()
-        .find(|c| c.client_id == "counter-pub")
+        .find(|c| &*c.client_id == "counter-pub")
         .map(|c| c.peer)
         .unwrap();
     assert!(peer.ip().is_loopback());
     disconnect_v4(&publisher, &mut pub_conn);
     drop(pub_conn);
     wait_for_snapshot(&engine, "publisher gone", |s| {
-        s.clients.iter().all(|c| c.client_id != "counter-pub")
+        s.clients.iter().all(|c| &*c.client_id != "counter-pub")
     });
     let events: Vec<Event> = std::iter::from_fn(|| engine.events().try_next()).collect();
     assert!(events.iter().any(|e| matches!(e,

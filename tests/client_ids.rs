@@ -81,7 +81,7 @@ fn the_clients_table_and_events_show_the_clients_own_id() {
     };
     assert_eq!(client_id, "room/12");
     wait_for_snapshot(&engine, "room/12 listed under its own id", |s| {
-        s.clients.iter().any(|c| c.client_id == "room/12")
+        s.clients.iter().any(|c| &*c.client_id == "room/12")
     });
 }
 
@@ -166,7 +166,7 @@ fn the_will_of_a_client_with_a_special_id_is_delivered_after_a_kill() {
         o.set_credentials("learner", "pw");
     });
     wait_for_snapshot(&engine, "room/13 listed", |s| {
-        s.clients.iter().any(|c| c.client_id == "room/13")
+        s.clients.iter().any(|c| &*c.client_id == "room/13")
     });
     drop(doomed_conn);
     let got = receive_v4(&mut watcher_conn, 1);
@@ -198,8 +198,8 @@ fn a_v5_client_with_a_special_id_and_user_properties_works() {
     let got = v5::receive(&mut sub_conn, 1);
     assert_eq!(got.first().map(|r| r.payload.as_slice()), Some(&b"hi"[..]));
     wait_for_snapshot(&engine, "both v5 clients listed by their own ids", |s| {
-        s.clients.iter().any(|c| c.client_id == "lab#5/sub")
-            && s.clients.iter().any(|c| c.client_id == "$lab+5")
+        s.clients.iter().any(|c| &*c.client_id == "lab#5/sub")
+            && s.clients.iter().any(|c| &*c.client_id == "$lab+5")
     });
 }
 

@@ -184,7 +184,7 @@ fn every_lost_client_has_its_will_delivered() {
     }
     wait_for_snapshot(&engine, "every laptop listed", |s| {
         ids.iter()
-            .all(|id| s.clients.iter().any(|c| &c.client_id == id))
+            .all(|id| s.clients.iter().any(|c| *c.client_id == **id))
     });
     drop(doomed);
     let mut got: Vec<String> = receive_v4(&mut watcher_conn, ids.len())
@@ -312,7 +312,7 @@ fn a_client_silent_past_its_keep_alive_is_lost_and_its_will_goes() {
         "1.5 × the keep-alive without a byte: the connection counts as lost"
     );
     wait_for_snapshot(&engine, "the sleeper is no longer listed", |s| {
-        !s.clients.iter().any(|c| c.client_id == "sleeper")
+        !s.clients.iter().any(|c| &*c.client_id == "sleeper")
     });
 }
 

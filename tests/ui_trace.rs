@@ -32,7 +32,7 @@ fn pick_a_client_and_see_its_connect_arrow() {
             .snapshot()
             .clients
             .iter()
-            .any(|c| c.client_id == "ui-traced")
+            .any(|c| &*c.client_id == "ui-traced")
     });
     harness.run_steps(2);
     harness.get_by_label("Client").click();

@@ -27,7 +27,8 @@ impl Transport {
 /// One client connection as the front door sees it; counters are updated by its session (session.rs).
 #[derive(Debug)]
 pub struct ClientEntry {
-    pub client_id: String,
+    /// Shared with every snapshot row of the connection (a row is copied twice a second).
+    pub client_id: Arc<str>,
     pub peer: SocketAddr,
     pub version: ProtocolVersion,
     pub transport: Transport,
@@ -45,7 +46,7 @@ pub struct ClientEntry {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClientRow {
     pub connection: u64,
-    pub client_id: String,
+    pub client_id: Arc<str>,
     pub peer: SocketAddr,
     pub version: ProtocolVersion,
     pub transport: Transport,
@@ -145,7 +146,7 @@ impl ClientRegistry {
     ) -> Registration {
         let connection = self.next_connection.fetch_add(1, Ordering::Relaxed);
         let entry = Arc::new(ClientEntry {
-            client_id,
+            client_id: client_id.into(),
             peer,
             version,
             transport,
@@ -165,7 +166,8 @@ impl ClientRegistry {
         }
     }
 
-    /// Connections the broker accepted, oldest first.
+    /// Connections the broker accepted, oldest first (ascending connection number, which
+    /// client_rates relies on).
     pub fn rows(&self) -> Vec<ClientRow> {
         let entries: Vec<(u64, Arc<ClientEntry>)> = self
             .lock()
@@ -234,12 +236,12 @@ mod tests {
         a.entry.messages_in.fetch_add(3, Ordering::Relaxed);
         let rows = registry.rows();
         assert_eq!(rows.len(), 2);
-        assert_eq!(rows[0].client_id, "a");
+        assert_eq!(&*rows[0].client_id, "a");
         assert_eq!(rows[0].messages_in, 3);
         drop(a);
         let rows = registry.rows();
         assert_eq!(rows.len(), 1);
-        assert_eq!(rows[0].client_id, "b");
+        assert_eq!(&*rows[0].client_id, "b");
         assert_eq!(registry.open_connections(), 1);
     }
 }

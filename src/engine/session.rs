@@ -383,7 +383,7 @@ where
             .fetch_add(1, Ordering::Relaxed);
         self.door.events.send(Event::ClientConnected {
             peer: entry.peer,
-            client_id: entry.client_id.clone(),
+            client_id: entry.client_id.to_string(),
             version: entry.version,
             transport: entry.transport,
         });

@@ -204,7 +204,7 @@ impl PlotsPanel {
                         let id = if c.client_id.is_empty() {
                             "(no client id)".to_owned()
                         } else {
-                            c.client_id.clone()
+                            c.client_id.to_string()
                         };
                         (id, c.messages_in_per_s)
                     })

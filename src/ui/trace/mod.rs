@@ -219,7 +219,7 @@ impl TracePanel {
                     let mut choices: Vec<String> = snapshot
                         .clients
                         .iter()
-                        .map(|c| c.client_id.clone())
+                        .map(|c| c.client_id.to_string())
                         .collect();
                     choices.extend(trace.read(|s| s.client_ids()).iter().map(|c| c.to_string()));
                     choices.sort();
