@@ -441,7 +441,8 @@ pub struct LinkRx {
     router_rx: Receiver<()>,
     /// MQTT Playground patch (see PATCHED.md): the router's wake-ups as one stream for the link's
     /// life, so a session that waits on [`LinkRx::next`] at every turn registers its waker once
-    /// instead of making, registering and dropping a receive future each turn.
+    /// instead of making, registering and dropping a receive future each turn. `try_next` is meant
+    /// for after `next` returned (the stream's hook is off the channel then).
     wakes: RecvStream<'static, ()>,
     send_buffer: Arc<Mutex<VecDeque<Notification>>>,
     cache: VecDeque<Notification>,
