@@ -87,11 +87,14 @@ mod tests {
 
     use super::*;
 
+    /// Where the inner future leaves its waker, for the test to wake it.
+    type SharedWaker = Arc<std::sync::Mutex<Option<Waker>>>;
+
     /// Counts how often it is polled; resolves once `open` is set (and its waker is woken).
     struct Gate {
         polls: Arc<AtomicUsize>,
         open: Arc<AtomicBool>,
-        waker: Arc<std::sync::Mutex<Option<Waker>>>,
+        waker: SharedWaker,
     }
 
     impl Future for Gate {
@@ -108,12 +111,7 @@ mod tests {
         }
     }
 
-    fn gate() -> (
-        Gate,
-        Arc<AtomicUsize>,
-        Arc<AtomicBool>,
-        Arc<std::sync::Mutex<Option<Waker>>>,
-    ) {
+    fn gate() -> (Gate, Arc<AtomicUsize>, Arc<AtomicBool>, SharedWaker) {
         let polls = Arc::new(AtomicUsize::new(0));
         let open = Arc::new(AtomicBool::new(false));
         let waker = Arc::new(std::sync::Mutex::new(None));
