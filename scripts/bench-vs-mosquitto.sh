@@ -20,6 +20,8 @@
 # window; installs Mosquitto with apt-get if it is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=scripts/lib/brokers.sh
+source scripts/lib/brokers.sh
 
 quick=0 bin=target/release/mqtt-playground out="" brokers="mosquitto,serve,window" tabs_wanted=1
 while (($#)); do
@@ -48,18 +50,11 @@ mkdir -p "$raw"
 for tool in jq python3; do
   command -v "$tool" >/dev/null || { echo "$tool is needed (apt-get install $tool)" >&2; exit 2; }
 done
-if [[ $brokers == *mosquitto* ]] && ! command -v mosquitto >/dev/null && [[ ! -x /usr/sbin/mosquitto ]]; then
-  echo "== installing mosquitto (apt-get)"
-  sudo_=""; ((EUID == 0)) || sudo_=sudo
-  DEBIAN_FRONTEND=noninteractive $sudo_ apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo_ apt-get install -y -qq --no-install-recommends mosquitto >/dev/null
-fi
-mosquitto_bin=$(command -v mosquitto || echo /usr/sbin/mosquitto)
+[[ $brokers == *mosquitto* ]] && ensure_mosquitto
 if [[ $brokers == *window* ]] && ! command -v Xvfb >/dev/null; then
   echo "Xvfb is needed for the window (apt-get install xvfb), or pass --brokers mosquitto,serve" >&2; exit 2
 fi
-# Thousands of connections need their open files (Mosquitto inherits this limit; the app raises its own).
-ulimit -n "$(ulimit -Hn)" 2>/dev/null || ulimit -n 65536 2>/dev/null || true
+raise_open_files
 
 work=$(mktemp -d)
 pid="" xvfb="" port=""
@@ -70,12 +65,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 now_ms() { date +%s%3N; }
 load1() { cut -d' ' -f1 /proc/loadavg; }
 rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo null; }
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
-port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 # Starts broker $1 on a free port; sets pid, port, launch_ms (launch until the port accepts) and, for the
 # window, first_frame_ms (from its own log).
@@ -85,8 +78,7 @@ start_broker() {
   started=$(now_ms)
   case $kind in
     mosquitto)
-      printf 'listener %s 127.0.0.1\nallow_anonymous true\nmax_connections -1\npersistence false\nlog_dest none\n' \
-        "$port" >"$work/mosquitto.conf"
+      write_mosquitto_conf "$port" "$work/mosquitto.conf"
       "$mosquitto_bin" -c "$work/mosquitto.conf" >"$work/mosquitto.log" 2>&1 &
       pid=$! ;;
     serve)
