@@ -65,7 +65,8 @@ trap cleanup EXIT
 
 steal_ticks() { awk '/^cpu / {print $9}' /proc/stat; }
 
-# Starts broker $1 (ours|other) on port $2 under $work/$1; prints its pid.
+# Starts broker $1 (ours|other) on port $2 under $work/$1 and adds its pid to pids (no subshell: the
+# script waits for its own children).
 start() {
   local who=$1 port=$2 program=$bin
   mkdir -p "$work/$who"
@@ -76,7 +77,7 @@ start() {
     [[ $who == other ]] && program=$against
     XDG_DATA_HOME="$work/$who/xdg" "$program" serve --port "$port" --no-websocket >"$work/$who/log" 2>&1 &
   fi
-  echo $!
+  pids+=($!)
 }
 
 load="latency --publishers $publishers --subscribers 1 --rate $rate --seconds $secs"
@@ -86,12 +87,14 @@ echo "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 for round in $(seq "$rounds"); do
   ours_port=$(free_port) other_port=$(free_port)
   # Who starts first alternates, though both loads start together.
+  pids=()
   if ((round % 2)); then
-    ours_pid=$(start ours "$ours_port") other_pid=$(start other "$other_port")
+    start ours "$ours_port"; start other "$other_port"
+    ours_pid=${pids[0]} other_pid=${pids[1]}
   else
-    other_pid=$(start other "$other_port") ours_pid=$(start ours "$ours_port")
+    start other "$other_port"; start ours "$ours_port"
+    other_pid=${pids[0]} ours_pid=${pids[1]}
   fi
-  pids=("$ours_pid" "$other_pid")
   for port in "$ours_port" "$other_port"; do
     for _ in $(seq 3000); do port_open "$port" && break; sleep 0.01; done
     port_open "$port" || { echo "a broker did not open port $port (see $work/*/log)" >&2; exit 1; }
@@ -104,7 +107,9 @@ for round in $(seq "$rounds"); do
   # shellcheck disable=SC2086
   "$bin" bench $load --port "$other_port" --pid "$other_pid" --json >"$work/other.json" 2>"$work/other.live" &
   other_bench=$!
-  wait "$ours_bench" "$other_bench" || { echo "a load failed: $(tail -n 3 "$work"/*.live)" >&2; exit 1; }
+  for load_pid in "$ours_bench" "$other_bench"; do
+    wait "$load_pid" || { echo "a load failed: $(tail -n 3 "$work"/*.live)" >&2; exit 1; }
+  done
   steal=$(($(steal_ticks) - steal_before))
   kill "${pids[@]}" 2>/dev/null || true
   wait "${pids[@]}" 2>/dev/null || true
