@@ -1,7 +1,8 @@
 //! The embedded broker's lifecycle: one rumqttd router for the app's life, and the ports (the front
 //! door) on a runtime of their own that a stop shuts down, so every connection closes and every port
-//! is freed at once. The router runs as a task on that runtime while the broker runs (a message then
-//! crosses from publisher to router to subscriber on one worker) and is parked, as it is, in between.
+//! is freed at once. While the broker runs, the publisher's session takes the router's turn for a
+//! message itself when the router is free, and the router's task on that runtime serves the rest; in
+//! between runs the router is kept as it is.
 
 use std::io;
 use std::net::{IpAddr, SocketAddr};
@@ -41,26 +42,31 @@ struct RunningBroker {
     router_run: RouterRun,
 }
 
-/// The router while it runs on a broker's runtime: how to pause it, and the task that gives it back.
+/// The router while its task runs on a broker's runtime: how to pause it, and the task.
 pub(super) struct RouterRun {
     pause: oneshot::Sender<()>,
-    task: JoinHandle<rumqttd::Router>,
+    task: JoinHandle<()>,
 }
 
 impl RouterRun {
-    /// Runs `router` as a task on `handle`'s runtime until paused (or until this is dropped).
-    pub(super) fn start(handle: &tokio::runtime::Handle, router: rumqttd::Router) -> Self {
+    /// Runs `router`'s task on `handle`'s runtime until paused (or until this is dropped). The
+    /// sessions on that runtime take most messages' turns themselves; the task serves the rest.
+    pub(super) fn start(handle: &tokio::runtime::Handle, router: rumqttd::SharedRouter) -> Self {
         let (pause, paused) = oneshot::channel::<()>();
-        let task = handle.spawn(router.run_until(async move {
-            // A dropped sender pauses it too.
-            let _ = paused.await;
-        }));
+        let task = handle.spawn(async move {
+            router
+                .run_until(async move {
+                    // A dropped sender pauses it too.
+                    let _ = paused.await;
+                })
+                .await;
+        });
         Self { pause, task }
     }
 
-    /// Pauses the router and waits for it to hand itself back (it does at its next turn); an
-    /// error when its task failed.
-    pub(super) async fn pause(self) -> Result<rumqttd::Router, tokio::task::JoinError> {
+    /// Pauses the router's task and waits for it to end (it does at its next turn); an error when
+    /// the task failed.
+    pub(super) async fn pause(self) -> Result<(), tokio::task::JoinError> {
         let _ = self.pause.send(());
         self.task.await
     }
@@ -70,13 +76,12 @@ impl RouterRun {
 /// sessions outlive a stop).
 struct RouterHome {
     access: Arc<RouterAccess>,
-    /// The router while no broker runs; None while it runs (or after it was lost).
-    parked: Option<rumqttd::Router>,
+    router: rumqttd::SharedRouter,
 }
 
 /// A new router, not running yet, and the way into it.
-fn new_router() -> (Arc<RouterAccess>, rumqttd::Router) {
-    let router = rumqttd::Router::new(0, router_config());
+fn new_router() -> (Arc<RouterAccess>, rumqttd::SharedRouter) {
+    let router = rumqttd::SharedRouter::new(rumqttd::Router::new(0, router_config()));
     (Arc::new(RouterAccess::of(&router)), router)
 }
 
@@ -228,32 +233,28 @@ impl BrokerHost {
         true
     }
 
-    /// Starts the router on the broker's runtime: the parked one, or a new one on first use (or
-    /// if the last was lost: its runtime dropped without a stop, or it panicked).
+    /// Starts the router on the broker's runtime: the one kept from the last run, or a new one on
+    /// first use (or if the last was lost: its task did not stop, or a turn panicked).
     fn run_router(&mut self, handle: &tokio::runtime::Handle) -> (Arc<RouterAccess>, RouterRun) {
         let (access, router) = match self.router.take() {
-            Some(RouterHome {
-                access,
-                parked: Some(router),
-            }) => (access, router),
+            Some(RouterHome { access, router }) if !router.is_gone() => (access, router),
             _ => new_router(),
         };
         self.router = Some(RouterHome {
             access: access.clone(),
-            parked: None,
+            router: router.clone(),
         });
         (access, RouterRun::start(handle, router))
     }
 
-    /// Takes the router back from a broker's runtime before the runtime goes.
+    /// Ends the router's task before the broker's runtime goes; the router itself stays for the
+    /// next run.
     async fn park_router(&mut self, run: RouterRun) {
         let what_happened = match tokio::time::timeout(ROUTER_PAUSE_WAIT, run.pause()).await {
-            Ok(Ok(router)) => {
-                if let Some(home) = &mut self.router {
-                    home.parked = Some(router);
-                }
-                return;
-            }
+            Ok(Ok(())) => match &self.router {
+                Some(home) if home.router.is_gone() => "failed (a turn of it panicked)".to_owned(),
+                _ => return,
+            },
             Ok(Err(err)) => format!("failed ({err})"),
             Err(_) => format!("did not stop within {ROUTER_PAUSE_WAIT:?}"),
         };

@@ -83,6 +83,8 @@ enum WillFate {
 
 /// The router the app owns, reachable through local links.
 pub struct RouterAccess {
+    /// The router itself, for sessions that take a turn of it (see `LinkTx::serve_or_notify`).
+    router: rumqttd::SharedRouter,
     new_link: NewLink,
     channel_full: IsFull,
     /// Wills waiting out an MQTT 5 will delay, by router client id.
@@ -178,12 +180,12 @@ impl DelayedWills {
 }
 
 impl RouterAccess {
-    /// The way into `router`, whether it runs yet or not (it takes what it needs of the router's
-    /// channel).
-    pub fn of(router: &rumqttd::Router) -> Self {
+    /// The way into `router`, whether it runs yet or not.
+    pub fn of(router: &rumqttd::SharedRouter) -> Self {
         let router_tx = router.channel();
         let full_tx = router_tx.clone();
         Self {
+            router: router.clone(),
             new_link: Box::new(move |client_id| LinkBuilder::new(client_id, router_tx.clone())),
             // A router that is gone never empties its channel: links then fail at once.
             channel_full: Box::new(move || full_tx.is_full() && !full_tx.is_disconnected()),
@@ -191,6 +193,11 @@ impl RouterAccess {
             known_filters: Mutex::new(Default::default()),
             will_links: AtomicU64::new(0),
         }
+    }
+
+    /// The router, for a session's turns.
+    pub fn router(&self) -> &rumqttd::SharedRouter {
+        &self.router
     }
 
     /// The same, with other limits for delayed wills (tests use small ones).
@@ -392,9 +399,15 @@ mod tests {
             max_connections,
             ..super::super::broker::router_config()
         };
-        let router = rumqttd::Router::new(0, config);
+        let router = rumqttd::SharedRouter::new(rumqttd::Router::new(0, config));
         let access = RouterAccess::of(&router);
-        router.spawn();
+        // On a thread of its own, as tests without a runtime use it too.
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .build()
+                .expect("a runtime for the router");
+            runtime.block_on(router.run_until(std::future::pending()));
+        });
         access
     }
 
@@ -527,13 +540,13 @@ mod tests {
             max_connections: 2,
             ..super::super::broker::router_config()
         };
-        let router = rumqttd::Router::new(0, config);
+        let router = rumqttd::SharedRouter::new(rumqttd::Router::new(0, config));
         let access = RouterAccess::of(&router);
-        let run = RouterRun::start(&tokio::runtime::Handle::current(), router);
+        let run = RouterRun::start(&tokio::runtime::Handle::current(), router.clone());
         let (mut filler, _filler_rx, _) = access.link(request("filler")).await.expect("a link");
         let (mut ended, _ended_rx, _) = access.link(request("ended")).await.expect("a link");
         // Paused, the router empties nothing: the filler's pings fill its channel.
-        let router = run.pause().await.expect("the router hands itself back");
+        run.pause().await.expect("the router's task ends");
         let ping = || Packet::PingReq(rumqttd::protocol::PingReq);
         while !matches!(
             filler.try_send(ping()),
@@ -545,6 +558,56 @@ mod tests {
         assert!(
             next_link_within_patience(&access).await.is_some(),
             "the router refused the next client: the ended link still holds its slot"
+        );
+    }
+
+    /// A client's packets are served by its own session when the router is free: a publish reaches
+    /// a subscriber's link while the router's task is paused (notified through the channel, as
+    /// before, it would wait there for the task).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_sessions_own_turn_delivers_without_the_routers_task() {
+        let config = rumqttd::RouterConfig {
+            max_connections: 4,
+            ..super::super::broker::router_config()
+        };
+        let router = rumqttd::SharedRouter::new(rumqttd::Router::new(0, config));
+        let access = RouterAccess::of(&router);
+        let run = RouterRun::start(&tokio::runtime::Handle::current(), router.clone());
+        let patience = Duration::from_secs(20);
+        let (mut subscriber_tx, mut subscriber_rx, _) =
+            access.link(request("subscriber")).await.expect("a link");
+        let (mut publisher_tx, _publisher_rx, _) =
+            access.link(request("publisher")).await.expect("a link");
+        subscriber_tx
+            .subscribe("t/#")
+            .expect("the subscriber subscribes");
+        let suback = tokio::time::timeout(patience, subscriber_rx.next()).await;
+        assert!(
+            matches!(suback, Ok(Ok(Some(_)))),
+            "no SUBACK within {patience:?}: {suback:?}"
+        );
+        run.pause().await.expect("the router's task ends");
+
+        publisher_tx
+            .buffer()
+            .push_back(Packet::Publish(Publish::new("t/1", "hi", false), None));
+        publisher_tx
+            .serve_or_notify(access.router())
+            .await
+            .expect("the router takes the publish");
+        let delivered = tokio::time::timeout(patience, async {
+            loop {
+                match subscriber_rx.next().await {
+                    Ok(Some(Notification::Forward(forward))) => break Some(forward.publish.topic),
+                    Ok(Some(_)) => {}
+                    _ => break None,
+                }
+            }
+        })
+        .await;
+        assert!(
+            matches!(&delivered, Ok(Some(topic)) if topic.as_ref() == b"t/1"),
+            "the publish did not reach the subscriber without the router's task: {delivered:?}"
         );
     }
 

@@ -316,6 +316,7 @@ where
         };
         let mut link = RouterSide {
             tx: link_tx,
+            router: router.router().clone(),
             ended: false,
         };
         let mut packets: Option<Packet> = ack.into();
@@ -579,6 +580,8 @@ struct Opened {
 /// its connection; a session dropped mid-way (the broker's runtime shutting down) is told too.
 struct RouterSide {
     tx: LinkTx,
+    /// The router, whose turn the session takes for its client's packets when it is free.
+    router: rumqttd::SharedRouter,
     /// The router already ended the session, or heard the client's own DISCONNECT.
     ended: bool,
 }
@@ -590,8 +593,9 @@ impl RouterSide {
             return Ok(());
         }
         self.tx.buffer().extend(batch.drain(..));
-        // One notification for the whole batch.
-        self.tx.notify().await.map_err(|_| ())
+        // The whole batch in one turn of the router, taken here when the router is free (no task
+        // to wake on the message's way); else one notification for the router's task.
+        self.tx.serve_or_notify(&self.router).await.map_err(|_| ())
     }
 
     /// Ends the session on the router with a DISCONNECT, unless it has ended there already.

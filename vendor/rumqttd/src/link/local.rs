@@ -8,6 +8,7 @@ use crate::router::{
     Connection, Event, Notification, ShadowRequest,
 };
 use crate::ConnectionId;
+use crate::SharedRouter;
 use bytes::Bytes;
 use flume::r#async::RecvStream;
 use flume::{Receiver, RecvError, RecvTimeoutError, SendError, Sender, TrySendError};
@@ -299,6 +300,16 @@ impl LinkTx {
         self.router_tx
             .try_send((self.connection_id, Event::DeviceData))?;
         Ok(len)
+    }
+
+    /// MQTT Playground patch (see PATCHED.md): has the router take what [`LinkTx::buffer`] holds:
+    /// served on the calling thread when the router is free ([`SharedRouter::try_serve`]), else
+    /// notified through its channel as [`LinkTx::notify`] does.
+    pub async fn serve_or_notify(&mut self, router: &SharedRouter) -> Result<(), LinkError> {
+        if router.try_serve(self.connection_id) {
+            return Ok(());
+        }
+        self.notify().await
     }
 
     /// MQTT Playground patch (see PATCHED.md): tells the router that packets were queued in

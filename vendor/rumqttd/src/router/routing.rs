@@ -178,46 +178,6 @@ impl Router {
         self.link()
     }
 
-    /// MQTT Playground patch (see PATCHED.md): runs the router as a task on the calling tokio
-    /// runtime instead of a thread of its own, until `pause` completes; then returns the router as
-    /// it is, to run again later (events still in its channel wait there). On the runtime that
-    /// serves the links, a message goes from a publisher's task through the router to a
-    /// subscriber's task on one worker, without waking a thread for each hop.
-    pub async fn run_until(mut self, pause: impl std::future::Future<Output = ()>) -> Self {
-        tokio::pin!(pause);
-        loop {
-            // Set when this turn waited on an empty channel, which gave the runtime's other tasks
-            // their turn already.
-            let mut waited = false;
-            if self.consume().is_none() {
-                waited = self.router_rx.is_empty();
-                tokio::select! {
-                    biased;
-                    _ = &mut pause => return self,
-                    event = self.router_rx.recv_async() => match event {
-                        Ok((id, data)) => self.events(id, data),
-                        // Cannot happen while the router holds a sender of its own.
-                        Err(_) => return self,
-                    },
-                }
-            }
-            if self.take_more_and_serve_ready().is_err() {
-                return self;
-            }
-            if !waited {
-                // A busy router gives the runtime's other tasks a turn, and still hears a pause.
-                tokio::task::yield_now().await;
-                let paused = std::future::poll_fn(|cx| {
-                    std::task::Poll::Ready(pause.as_mut().poll(cx).is_ready())
-                })
-                .await;
-                if paused {
-                    return self;
-                }
-            }
-        }
-    }
-
     /// Waits on incoming events when ready queue is empty.
     /// After pulling 1 event, tries to pull 500 more events
     /// before polling ready queue 100 times (connections)
@@ -249,7 +209,7 @@ impl Router {
     }
 
     /// MQTT Playground patch (see PATCHED.md): the rest of a turn, out of `run_inner` so that
-    /// `run_until` takes the same turns.
+    /// `SharedRouter::run_until` takes the same turns.
     fn take_more_and_serve_ready(&mut self) -> Result<(), RouterError> {
         // Try reading more from connections in a non-blocking
         // fashion to accumulate data and handle subscriptions.
@@ -2459,3 +2419,150 @@ fn extract_group(filter: &str) -> Option<(String, String)> {
 // //         dbg!(trackers);
 // //     }
 // // }
+
+/// MQTT Playground patch (see PATCHED.md): the router shared by its task and the links' sessions.
+/// A session whose client sent packets runs the router's turn for them itself when no one else is
+/// in the router, instead of notifying the router's task through the channel and waiting for the
+/// runtime to wake it: one task fewer on every message's way. The task serves the channel (the
+/// links' other events, and data that arrived while the router was busy) and whatever a session's
+/// turn left for later. A turn that panics drops the router, as a router thread that panicked did:
+/// the channel's receivers go with it, so every link sees the router gone.
+#[derive(Clone)]
+pub struct SharedRouter {
+    inner: std::sync::Arc<SharedInner>,
+}
+
+struct SharedInner {
+    router: parking_lot::Mutex<Option<Router>>,
+    /// The router's channel, for making links, whether the router is still there or not.
+    channel: Sender<(ConnectionId, Event)>,
+    /// Woken when a session's turn left connections ready for the task to serve.
+    more: tokio::sync::Notify,
+}
+
+/// Drops the router when a turn panics while holding it.
+struct TurnGuard<'a> {
+    router: parking_lot::MutexGuard<'a, Option<Router>>,
+}
+
+impl Drop for TurnGuard<'_> {
+    fn drop(&mut self) {
+        if thread::panicking() {
+            *self.router = None;
+        }
+    }
+}
+
+impl SharedRouter {
+    pub fn new(router: Router) -> Self {
+        SharedRouter {
+            inner: std::sync::Arc::new(SharedInner {
+                channel: router.link(),
+                router: parking_lot::Mutex::new(Some(router)),
+                more: tokio::sync::Notify::new(),
+            }),
+        }
+    }
+
+    /// Serves connection `id`'s newly buffered packets on the calling thread: first the events
+    /// already in the channel (so a connection's earlier events keep their place), then this data,
+    /// then the connections it made ready. False when the router is busy on another thread or
+    /// gone: then tell it through the link's channel, as before.
+    pub fn try_serve(&self, id: ConnectionId) -> bool {
+        let Some(router) = self.inner.router.try_lock() else {
+            return false;
+        };
+        let mut turn = TurnGuard { router };
+        let Some(router) = turn.router.as_mut() else {
+            return false;
+        };
+        let more = router.serve_device_data(id);
+        drop(turn);
+        if more {
+            self.inner.more.notify_one();
+        }
+        true
+    }
+
+    /// Serves the router's channel and what sessions' turns leave, until `pause` completes or the
+    /// router is gone. The router stays here between runs (retained messages, sessions).
+    pub async fn run_until(&self, pause: impl std::future::Future<Output = ()>) {
+        let Some(events) = self.inner.router.lock().as_ref().map(|r| r.router_rx.clone()) else {
+            return;
+        };
+        tokio::pin!(pause);
+        let mut more = false;
+        loop {
+            let in_hand = if more {
+                // A busy router gives the runtime's other tasks a turn, and still hears a pause.
+                tokio::task::yield_now().await;
+                let paused = std::future::poll_fn(|cx| {
+                    std::task::Poll::Ready(pause.as_mut().poll(cx).is_ready())
+                })
+                .await;
+                if paused {
+                    return;
+                }
+                None
+            } else {
+                tokio::select! {
+                    biased;
+                    _ = &mut pause => return,
+                    _ = self.inner.more.notified() => None,
+                    event = events.recv_async() => match event {
+                        Ok(event) => Some(event),
+                        Err(_) => return,
+                    },
+                }
+            };
+            // Held only for a turn: sessions never wait for it (they notify instead), and the
+            // turn itself never awaits.
+            let mut turn = TurnGuard {
+                router: self.inner.router.lock(),
+            };
+            let Some(router) = turn.router.as_mut() else {
+                return;
+            };
+            if let Some((id, event)) = in_hand {
+                router.events(id, event);
+            }
+            more = router.take_more_and_serve_ready().is_ok() && router.has_ready();
+        }
+    }
+
+    /// The router's channel, for links (see [`Router::channel`]).
+    pub fn channel(&self) -> Sender<(ConnectionId, Event)> {
+        self.inner.channel.clone()
+    }
+
+    /// True once a turn panicked and the router was dropped.
+    pub fn is_gone(&self) -> bool {
+        self.inner.router.lock().is_none()
+    }
+}
+
+impl Router {
+    /// MQTT Playground patch (see PATCHED.md): a session's turn for its connection's new data.
+    /// True when connections are still ready for more (for the router's task).
+    fn serve_device_data(&mut self, id: ConnectionId) -> bool {
+        let mut taken = 0;
+        while taken < 500 {
+            match self.router_rx.try_recv() {
+                Ok((queued_id, event)) => self.events(queued_id, event),
+                Err(_) => break,
+            }
+            taken += 1;
+        }
+        self.events(id, Event::DeviceData);
+        for _ in 0..100 {
+            if self.consume().is_none() {
+                return false;
+            }
+        }
+        self.has_ready()
+    }
+
+    fn has_ready(&self) -> bool {
+        !self.scheduler.readyqueue.is_empty()
+    }
+}
