@@ -57,6 +57,15 @@ impl<F: Future> PolledWhenWoken<F> {
     }
 }
 
+impl<F> PolledWhenWoken<F> {
+    /// The wrapped future, to change in place (a keep-alive timer moved on). Only for changes that
+    /// keep its wake-ups coming: it is polled again once it wakes, not because it was changed (a
+    /// tokio `Sleep` reset to any deadline wakes when that deadline passes).
+    pub fn inner_mut(&mut self) -> Pin<&mut F> {
+        self.inner.as_mut()
+    }
+}
+
 impl<F: Future> Future for PolledWhenWoken<F> {
     type Output = F::Output;
 
@@ -149,6 +158,29 @@ mod tests {
         assert_eq!(poll_once(&mut gated), Poll::Ready("opened"));
         assert_eq!(polls.load(Ordering::SeqCst), 2);
         assert!(poll_once(&mut gated).is_pending(), "resolved twice");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_timer_moved_on_in_place_resolves_at_its_new_deadline_only() {
+        let start = tokio::time::Instant::now();
+        let mut silence = PolledWhenWoken::new(tokio::time::sleep(Duration::from_secs(10)));
+        assert!(poll_once(&mut silence).is_pending());
+        // Moved on twice before its first deadline, as a session's reads move its keep-alive.
+        tokio::time::advance(Duration::from_secs(6)).await;
+        silence
+            .inner_mut()
+            .reset(tokio::time::Instant::now() + Duration::from_secs(10));
+        tokio::time::advance(Duration::from_secs(6)).await;
+        silence
+            .inner_mut()
+            .reset(tokio::time::Instant::now() + Duration::from_secs(10));
+        let fired = tokio::time::timeout(Duration::from_secs(60), &mut silence).await;
+        assert!(fired.is_ok(), "the moved timer never resolved");
+        assert_eq!(
+            start.elapsed(),
+            Duration::from_secs(22),
+            "resolved at another deadline than its last one"
+        );
     }
 
     #[tokio::test(start_paused = true)]

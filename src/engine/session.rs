@@ -29,6 +29,7 @@ use super::front_door::{FrontDoor, MAX_CONNECT_LEN};
 use super::interruption::{Interruption, interruption};
 use super::known_filters::ConnectionFilters;
 use super::mqtt_wire::{FrameCounter, ProtocolVersion};
+use super::polled_when_woken::PolledWhenWoken;
 use super::router_link::{LinkRequest, Will};
 use super::trace::Leg;
 
@@ -139,8 +140,9 @@ where
             Ok(opened) => opened,
             Err(end) => return end,
         };
-        let silence = tokio::time::sleep(keep_alive.unwrap_or_default());
-        tokio::pin!(silence);
+        // Gated like the wait for an interruption: a session's `select!` polls every branch at
+        // every turn, and the keep-alive timer resolves only when a client falls silent.
+        let mut silence = PolledWhenWoken::new(tokio::time::sleep(keep_alive.unwrap_or_default()));
         // An MQTT 5 client that leaves with a reason other than 0x00 still has its will published.
         let mut will_asked_for = false;
         let door = self.door;
@@ -224,7 +226,7 @@ where
                     Turn::Read(Ok(n)) => {
                         if let Some(keep_alive) = keep_alive {
                             silence
-                                .as_mut()
+                                .inner_mut()
                                 .reset(tokio::time::Instant::now() + keep_alive);
                         }
                         let start = inbox.len().saturating_sub(n);

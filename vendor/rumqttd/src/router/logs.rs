@@ -13,6 +13,7 @@ use crate::segments::{CommitLog, Position};
 use crate::Storage;
 use std::collections::{HashMap, VecDeque};
 use std::io;
+use std::sync::Arc;
 use std::time::Instant;
 
 /// MQTT Playground patch: a message's MQTT 5 properties are boxed wherever the router keeps or
@@ -20,7 +21,7 @@ use std::time::Instant;
 /// 232 bytes every message costs in every filter's log and every copy on its way to a subscriber.
 pub type BoxedProperties = Option<Box<PublishProperties>>;
 
-type PubWithProp = (Publish, BoxedProperties);
+pub(crate) type PubWithProp = (Publish, BoxedProperties);
 
 #[derive(Clone)]
 pub struct PublishData {
@@ -65,7 +66,14 @@ pub struct DataLog {
     filter_indexes: HashMap<Filter, FilterIdx>,
     retained_publishes: HashMap<Topic, PublishData>,
     /// List of filters associated with a topic
-    publish_filters: HashMap<Topic, Vec<FilterIdx>>,
+    /// MQTT Playground patch (see PATCHED.md): shared lists, so a cached topic's filters are handed
+    /// out without copying them (a copy was an allocation per message).
+    publish_filters: HashMap<Topic, Arc<[FilterIdx]>>,
+    /// MQTT Playground patch (see PATCHED.md): lists kept from read to read, so serving a
+    /// subscriber allocates nothing: the log's entries as read (`native_readv`) and the publishes
+    /// to forward (`forward_device_data`). At most `max_outgoing_packet_count` entries each.
+    readv_scratch: Vec<(PublishData, Offset)>,
+    pub(crate) forward_scratch: Vec<(PubWithProp, Option<Offset>)>,
 }
 
 /// MQTT Playground patch (see PATCHED.md): topics whose matching filters `DataLog::matches`
@@ -93,6 +101,8 @@ impl DataLog {
         Ok(DataLog {
             config,
             native,
+            readv_scratch: Vec::new(),
+            forward_scratch: Vec::new(),
             publish_filters,
             filter_indexes,
             retained_publishes,
@@ -133,11 +143,11 @@ impl DataLog {
 
     // TODO: Currently returning a Option<Vec> instead of Option<&Vec> due to Rust borrow checker
     // limitation
-    pub fn matches(&mut self, topic: &str) -> Option<Vec<usize>> {
+    pub fn matches(&mut self, topic: &str) -> Option<Arc<[FilterIdx]>> {
         match &self.publish_filters.get(topic) {
-            Some(v) => Some(v.to_vec()),
+            Some(v) => Some(Arc::clone(v)),
             None => {
-                let v: Vec<usize> = self
+                let v: Arc<[FilterIdx]> = self
                     .filter_indexes
                     .iter()
                     .filter(|(filter, _)| matches(topic, filter))
@@ -151,7 +161,7 @@ impl DataLog {
                     if self.publish_filters.len() >= MAX_CACHED_TOPICS {
                         self.publish_filters.clear();
                     }
-                    self.publish_filters.insert(topic.to_owned(), v.clone());
+                    self.publish_filters.insert(topic.to_owned(), Arc::clone(&v));
                 }
 
                 Some(v)
@@ -176,7 +186,7 @@ impl DataLog {
                 // Match new filter to existing topics and add to publish_filters if it matches
                 for (topic, filters) in publish_filters.iter_mut() {
                     if matches(topic, filter) {
-                        filters.push(idx);
+                        *filters = filters.iter().copied().chain([idx]).collect();
                     }
                 }
 
@@ -192,7 +202,7 @@ impl DataLog {
     /// and a reallocation (a list for the log's entries, the same list shrunk in place as the
     /// timestamps were dropped, and the caller's list it was copied into).
     pub fn native_readv(
-        &self,
+        &mut self,
         filter_idx: FilterIdx,
         offset: Offset,
         len: u64,
@@ -203,16 +213,25 @@ impl DataLog {
         // `next_native_offset` which creates a new commitlog if one doesn't exist. So any new
         // reads will definitely happen on a valid filter.
         let data = self.native.get(filter_idx).unwrap();
-        let mut o = Vec::new();
+        let mut o = std::mem::take(&mut self.readv_scratch);
         // TODO: `readv` is infallible but its current return type does not
         // reflect that. Consequently, this method is also infallible.
         // Encoding this information is important so that calling function
         // has more information on how this method behaves.
-        let next = data.log.readv(offset, len, &mut o)?;
+        let next = data.log.readv(offset, len, &mut o);
+        let next = match next {
+            Ok(next) => next,
+            Err(e) => {
+                o.clear();
+                self.readv_scratch = o;
+                return Err(e);
+            }
+        };
 
-        let now = Instant::now();
+        // MQTT Playground patch: the clock is read only for a message that can expire.
+        let mut now = None;
         out.reserve(o.len());
-        for (mut pubdata, offset) in o {
+        for (mut pubdata, offset) in o.drain(..) {
             // Keep data if no properties exists (no message expiry), or if there is no
             // message_expiry_interval
             if let Some(message_expiry_interval) = pubdata
@@ -220,6 +239,7 @@ impl DataLog {
                 .as_mut()
                 .and_then(|properties| properties.message_expiry_interval.as_mut())
             {
+                let now = *now.get_or_insert_with(Instant::now);
                 let time_spent = (now - pubdata.timestamp).as_secs() as u32;
                 // ignore expired messages
                 if time_spent >= *message_expiry_interval {
@@ -232,6 +252,7 @@ impl DataLog {
             // no need to include timestamp when returning
             out.push(((pubdata.publish, pubdata.properties), Some(offset)));
         }
+        self.readv_scratch = o;
 
         Ok(next)
     }
@@ -367,9 +388,7 @@ where
     ) -> (Offset, &Filter) {
         let size = item.size();
         let offset = self.log.append(item);
-        if let Some(mut parked) = self.waiters.take() {
-            notifications.append(&mut parked);
-        }
+        self.waiters.take_into(notifications);
 
         self.meter.count += 1;
         self.meter.total_size += size;

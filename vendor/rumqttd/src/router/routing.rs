@@ -556,8 +556,9 @@ impl Router {
             }
         };
 
-        let client_id = incoming.client_id.clone();
-        let span = tracing::error_span!("incoming_payload", client_id);
+        // MQTT Playground patch (see PATCHED.md): the span borrows the id (its fields are read only
+        // when it is enabled); the id was copied for every batch of a client's packets.
+        let span = tracing::error_span!("incoming_payload", client_id = %incoming.client_id);
         let _guard = span.enter();
 
         // Instead of exchanging, we should just append new incoming packets inside cache
@@ -728,6 +729,7 @@ impl Router {
                 }
                 Packet::Unsubscribe(unsubscribe, _) => {
                     let connection = self.connections.get_mut(id).unwrap();
+                    let client_id = connection.client_id.clone();
                     let pkid = unsubscribe.pkid;
                     for filter in &unsubscribe.filters {
                         let span = tracing::info_span!("unsubscribe", topic = filter, pkid);
@@ -891,7 +893,9 @@ impl Router {
                     let _guard = span.enter();
                     disconnect = true;
                     // delete the last will message
-                    self.last_wills.remove(&client_id);
+                    if let Some(connection) = self.connections.get(id) {
+                        self.last_wills.remove(&connection.client_id);
+                    }
                     break;
                 }
                 incoming => {
@@ -1059,8 +1063,10 @@ impl Router {
                         // we have nothing left to process, i.e. we caughtup
                         self.scheduler.pause(id, PauseReason::Caughtup);
                     }
-                    // add back the skipped requests!
-                    self.scheduler.trackv(id, skipped_requests);
+                    // add back the skipped requests! (MQTT Playground patch: in the queue `poll`
+                    // took, which goes back with its memory)
+                    requests.extend(skipped_requests);
+                    self.scheduler.trackv(id, requests);
                     return Some(());
                 }
             };
@@ -1267,13 +1273,13 @@ fn append_to_commitlog(
         Some(v) => v,
         None if connection.dynamic_filters => {
             let (idx, _cursor) = datalog.next_native_offset(topic);
-            vec![idx]
+            std::sync::Arc::from([idx])
         }
         None => return Err(RouterError::NoMatchingFilters(topic.to_owned())),
     };
 
     let mut o = (0, 0);
-    for filter_idx in filter_idxs {
+    for &filter_idx in filter_idxs.iter() {
         let datalog = datalog.native.get_mut(filter_idx).unwrap();
         let publish_data = PublishData {
             publish: publish.clone(),
@@ -1344,7 +1350,7 @@ fn append_will_message(
     };
 
     let mut o = (0, 0);
-    for filter_idx in filter_idxs {
+    for &filter_idx in filter_idxs.iter() {
         let datalog = datalog.native.get_mut(filter_idx).unwrap();
         let publish_data = (publish.clone(), properties.clone());
         let (offset, filter) = datalog.append(publish_data.into(), notifications);
@@ -1449,6 +1455,32 @@ fn forward_device_data(
     connection: &mut Connection,
     shared_group: Option<&mut SharedGroup>,
 ) -> ConsumeStatus {
+    // MQTT Playground patch (see PATCHED.md): the list of publishes is the log's, kept from call
+    // to call (it was a new list, allocated for every read).
+    let mut publishes = std::mem::take(&mut datalog.forward_scratch);
+    let status = forward_device_data_with(
+        request,
+        datalog,
+        outgoing,
+        alertlog,
+        connection,
+        shared_group,
+        &mut publishes,
+    );
+    publishes.clear();
+    datalog.forward_scratch = publishes;
+    status
+}
+
+fn forward_device_data_with(
+    request: &mut DataRequest,
+    datalog: &mut DataLog,
+    outgoing: &mut Outgoing,
+    alertlog: &mut AlertLog,
+    connection: &mut Connection,
+    shared_group: Option<&mut SharedGroup>,
+    publishes: &mut Vec<(crate::router::logs::PubWithProp, Option<Offset>)>,
+) -> ConsumeStatus {
     let span = tracing::info_span!("outgoing_publish", client_id = outgoing.client_id);
     let _guard = span.enter();
 
@@ -1486,8 +1518,6 @@ fn forward_device_data(
         inflight_slots = 1;
     }
 
-    let mut publishes = Vec::new();
-
     if request.forward_retained {
         // NOTE: ideally we want to limit the number of read messages
         // and skip the messages previously read while reading next time.
@@ -1507,7 +1537,7 @@ fn forward_device_data(
         request.filter_idx,
         request.cursor,
         inflight_slots,
-        &mut publishes,
+        publishes,
     ) {
         Ok(v) => v,
         Err(e) => {
@@ -1585,7 +1615,7 @@ fn forward_device_data(
 
     // Fill and notify device data
     let forwards = publishes
-        .into_iter()
+        .drain(..)
         .map(|((mut publish, mut properties), offset)| {
             publish.qos = protocol::qos(qos).unwrap();
 

@@ -35,8 +35,10 @@ impl Scheduler {
         let id = self.readyqueue.pop_front()?;
         let tracker = self.trackers.get_mut(id)?;
 
-        // drain will clear all DataRequest but will keep the allocated memory of our VecDeque.
-        let data_requests = tracker.data_requests.drain(..).collect();
+        // MQTT Playground patch (see PATCHED.md): the tracker's queue itself, not a copy of it
+        // collected into a new one (an allocation each time a connection was served); `trackv`
+        // hands it back with its memory.
+        let data_requests = std::mem::take(&mut tracker.data_requests);
 
         // Implicitly reschedule the connection. Router will take care of explicitly pausing if
         // required (it has the state necessary to determine if pausing is required)
@@ -56,7 +58,12 @@ impl Scheduler {
 
     pub fn trackv(&mut self, id: ConnectionId, requests: VecDeque<DataRequest>) {
         let tracker = self.trackers.get_mut(id).unwrap();
-        tracker.data_requests.extend(requests);
+        if tracker.data_requests.is_empty() {
+            // MQTT Playground patch: the queue `poll` took comes back whole, memory and all.
+            tracker.data_requests = requests;
+        } else {
+            tracker.data_requests.extend(requests);
+        }
     }
 
     pub fn reschedule(&mut self, id: ConnectionId, reason: ScheduleReason) {

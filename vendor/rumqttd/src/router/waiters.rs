@@ -28,14 +28,11 @@ impl<T> Waiters<T> {
         self.current.push_back(request);
     }
 
-    /// Swaps next wait queue with current wait queue
-    pub fn take(&mut self) -> Option<VecDeque<(ConnectionId, T)>> {
-        if self.current.is_empty() {
-            return None;
-        }
-
-        let next = VecDeque::new();
-        Some(std::mem::replace(&mut self.current, next))
+    /// MQTT Playground patch (see PATCHED.md): moves every waiting request to the end of `out`,
+    /// keeping the wait queue's memory; it was swapped for a new empty queue, so the next
+    /// `register` allocated again (once per message for a filter with a caught-up subscriber).
+    pub fn take_into(&mut self, out: &mut VecDeque<(ConnectionId, T)>) {
+        out.extend(self.current.drain(..));
     }
 
     /// Remove a connection from waiters
