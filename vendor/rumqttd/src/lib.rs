@@ -22,6 +22,7 @@ pub use link::alerts;
 pub use link::local;
 pub use link::meters;
 pub use router::{Alert, Forward, IncomingMeter, Meter, Notification, OutgoingMeter, Router, SharedRouter};
+pub use router::wake_signal;
 use segments::Storage;
 pub use server::{Broker, LinkType, Server};
 

@@ -10,9 +10,8 @@ use crate::router::{
 use crate::ConnectionId;
 use crate::SharedRouter;
 use bytes::Bytes;
-use flume::r#async::RecvStream;
-use flume::{Receiver, RecvError, RecvTimeoutError, SendError, Sender, TrySendError};
-use futures_core::Stream;
+use crate::router::wake_signal::WakeReceiver;
+use flume::{RecvError, RecvTimeoutError, SendError, Sender, TrySendError};
 use parking_lot::lock_api::MutexGuard;
 use parking_lot::{Mutex, RawMutex};
 
@@ -138,7 +137,9 @@ impl<'a> LinkBuilder<'a> {
         };
 
         let tx = LinkTx::new(id, self.router_tx.clone(), incoming_data_buffer);
-        let rx = LinkRx::new(id, self.router_tx, link_rx, outgoing_data_buffer);
+        let mut rx = LinkRx::new(id, self.router_tx, link_rx, outgoing_data_buffer);
+        // MQTT Playground patch: what came behind the CONNACK with the same wake-up (see `into_link`).
+        mem::swap(&mut *rx.send_buffer.lock(), &mut rx.cache);
         Ok((tx, rx, notification))
     }
 }
@@ -180,7 +181,7 @@ impl<'a> LinkBuilder<'a> {
 /// MQTT Playground patch: a link the router was asked for and has not answered yet.
 pub struct PendingLink {
     router_tx: Sender<(ConnectionId, Event)>,
-    link_rx: Receiver<()>,
+    link_rx: WakeReceiver,
     outgoing_data_buffer: Arc<Mutex<VecDeque<Notification>>>,
     incoming_data_buffer: Arc<Mutex<VecDeque<Packet>>>,
 }
@@ -217,7 +218,11 @@ impl PendingLink {
             _message => return Err(LinkError::NotConnectionAck),
         };
         let tx = LinkTx::new(id, self.router_tx.clone(), self.incoming_data_buffer);
-        let rx = LinkRx::new(id, self.router_tx, self.link_rx, self.outgoing_data_buffer);
+        let mut rx = LinkRx::new(id, self.router_tx, self.link_rx, self.outgoing_data_buffer);
+        // MQTT Playground patch (see PATCHED.md): what the router queued behind the CONNACK (a
+        // persistent session's messages) came with the same wake-up, which `answer` took: the link
+        // starts with it in hand (a wake signal holds one wake-up, not one per batch).
+        mem::swap(&mut *rx.send_buffer.lock(), &mut rx.cache);
         Ok((tx, rx, notification))
     }
 }
@@ -449,12 +454,10 @@ impl LinkNotifier {
 pub struct LinkRx {
     connection_id: ConnectionId,
     router_tx: Sender<(ConnectionId, Event)>,
-    router_rx: Receiver<()>,
-    /// MQTT Playground patch (see PATCHED.md): the router's wake-ups as one stream for the link's
-    /// life, so a session that waits on [`LinkRx::next`] at every turn registers its waker once
-    /// instead of making, registering and dropping a receive future each turn. `try_next` is meant
-    /// for after `next` returned (the stream's hook is off the channel then).
-    wakes: RecvStream<'static, ()>,
+    /// MQTT Playground patch (see PATCHED.md): the router's wake-ups as a flag and a waker (see
+    /// `router::wake_signal`), so a session that waits on [`LinkRx::next`] at every turn pays an
+    /// atomic swap for it, not a channel's lock.
+    router_rx: WakeReceiver,
     send_buffer: Arc<Mutex<VecDeque<Notification>>>,
     cache: VecDeque<Notification>,
 }
@@ -463,13 +466,12 @@ impl LinkRx {
     pub fn new(
         connection_id: ConnectionId,
         router_tx: Sender<(ConnectionId, Event)>,
-        router_rx: Receiver<()>,
+        router_rx: WakeReceiver,
         outgoing_data_buffer: Arc<Mutex<VecDeque<Notification>>>,
     ) -> LinkRx {
         LinkRx {
             connection_id,
             router_tx,
-            wakes: router_rx.clone().into_stream(),
             router_rx,
             send_buffer: outgoing_data_buffer,
             // MQTT Playground patch: starts empty (was room for 100), see PATCHED.md.
@@ -521,13 +523,9 @@ impl LinkRx {
             Some(v) => Ok(Some(v)),
             None => {
                 // If cache is empty, check for router trigger and get fresh notifications
-                // MQTT Playground patch: from the link's one stream (a dropped `next` leaves its
+                // MQTT Playground patch: from the link's wake signal (a dropped `next` leaves its
                 // waker registered for the next call).
-                let wakes = &mut self.wakes;
-                let woke = std::future::poll_fn(|cx| std::pin::Pin::new(&mut *wakes).poll_next(cx));
-                if woke.await.is_none() {
-                    return Err(LinkError::Recv(RecvError::Disconnected));
-                }
+                self.router_rx.recv_async().await?;
                 // Collect 'all' the data in the buffer after a notification.
                 // Notification means fresh data which isn't previously collected
                 mem::swap(&mut *self.send_buffer.lock(), &mut self.cache);

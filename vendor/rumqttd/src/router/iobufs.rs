@@ -3,13 +3,13 @@ use std::{
     sync::Arc,
 };
 
-use flume::{Receiver, Sender};
 use parking_lot::Mutex;
 use tracing::{error, warn};
 
 use crate::{
     protocol::Packet,
-    router::{FilterIdx, MAX_CHANNEL_CAPACITY},
+    router::wake_signal::{wake_signal, WakeReceiver, WakeSender},
+    router::FilterIdx,
     Cursor, Notification,
 };
 
@@ -58,7 +58,8 @@ pub struct Outgoing {
     /// Send buffer
     pub(crate) data_buffer: Arc<Mutex<VecDeque<Notification>>>,
     /// Handle which is given to router to allow router to communicate with this connection
-    pub(crate) handle: Sender<()>,
+    /// MQTT Playground patch (see PATCHED.md): a wake signal, not a channel of `()`.
+    pub(crate) handle: WakeSender,
     /// The buffer to keep track of inflight packets.
     inflight_buffer: VecDeque<(u16, FilterIdx, Option<Cursor>)>,
     /// PubRels waiting for PubComp
@@ -71,8 +72,8 @@ pub struct Outgoing {
 
 impl Outgoing {
     #[inline]
-    pub(crate) fn new(client_id: String) -> (Self, Receiver<()>) {
-        let (handle, rx) = flume::bounded(MAX_CHANNEL_CAPACITY);
+    pub(crate) fn new(client_id: String) -> (Self, WakeReceiver) {
+        let (handle, rx) = wake_signal();
         // MQTT Playground patch: these start empty and grow as needed (were preallocated to their
         // bounds, and asserted to be), see PATCHED.md.
         let data_buffer = VecDeque::new();

@@ -24,6 +24,7 @@ mod routing;
 mod scheduler;
 pub(crate) mod shared_subs;
 mod waiters;
+pub mod wake_signal;
 
 pub use alertlog::Alert;
 pub use connection::Connection;
