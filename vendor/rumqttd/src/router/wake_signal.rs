@@ -94,10 +94,9 @@ impl WakeReceiver {
     pub fn poll_recv(&self, cx: &mut Context<'_>) -> Poll<Result<(), RecvError>> {
         // Registered before the flags are read: a raise in between is seen now or wakes us.
         self.0.waker.register(cx.waker());
-        match self.try_recv() {
-            Ok(()) => Poll::Ready(Ok(())),
-            Err(TryRecvError::Disconnected) => Poll::Ready(Err(RecvError::Disconnected)),
-            Err(TryRecvError::Empty) => Poll::Pending,
+        match self.taken() {
+            Some(taken) => Poll::Ready(taken.map_err(|_| RecvError::Disconnected)),
+            None => Poll::Pending,
         }
     }
 
@@ -119,27 +118,30 @@ impl WakeReceiver {
         let mut held = self.0.lock.lock();
         self.0.blocked.fetch_add(1, Ordering::SeqCst);
         let outcome = loop {
-            match self.try_recv() {
-                Ok(()) => break Ok(()),
-                Err(TryRecvError::Disconnected) => break Err(RecvTimeoutError::Disconnected),
-                Err(TryRecvError::Empty) => {}
+            if let Some(taken) = self.taken() {
+                break taken;
             }
-            match deadline {
-                None => self.0.condvar.wait(&mut held),
-                Some(deadline) => {
-                    if self.0.condvar.wait_until(&mut held, deadline).timed_out() {
-                        match self.try_recv() {
-                            Ok(()) => break Ok(()),
-                            Err(TryRecvError::Disconnected) => {
-                                break Err(RecvTimeoutError::Disconnected)
-                            }
-                            Err(TryRecvError::Empty) => break Err(RecvTimeoutError::Timeout),
-                        }
-                    }
+            let timed_out = match deadline {
+                None => {
+                    self.0.condvar.wait(&mut held);
+                    false
                 }
+                Some(deadline) => self.0.condvar.wait_until(&mut held, deadline).timed_out(),
+            };
+            if timed_out {
+                break self.taken().unwrap_or(Err(RecvTimeoutError::Timeout));
             }
         };
         self.0.blocked.fetch_sub(1, Ordering::SeqCst);
         outcome
+    }
+
+    /// The signal taken or found closed; `None` while it is neither.
+    fn taken(&self) -> Option<Result<(), RecvTimeoutError>> {
+        match self.try_recv() {
+            Ok(()) => Some(Ok(())),
+            Err(TryRecvError::Disconnected) => Some(Err(RecvTimeoutError::Disconnected)),
+            Err(TryRecvError::Empty) => None,
+        }
     }
 }
