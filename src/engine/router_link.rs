@@ -531,18 +531,24 @@ mod tests {
         }
     }
 
-    /// A session dropped while the router's channel is full (as Stop can drop one mid-flood): its
-    /// DISCONNECT must still reach the router, or the router keeps its slot for good. The router
-    /// runs as a task on the same workers, so the drop must not wait for room there either.
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn a_link_ended_while_the_routers_channel_is_full_still_frees_its_slot() {
+    /// A router for `max_connections` clients, running as a task on the test's runtime.
+    fn small_router(max_connections: usize) -> (rumqttd::SharedRouter, RouterAccess, RouterRun) {
         let config = rumqttd::RouterConfig {
-            max_connections: 2,
+            max_connections,
             ..super::super::broker::router_config()
         };
         let router = rumqttd::SharedRouter::new(rumqttd::Router::new(0, config));
         let access = RouterAccess::of(&router);
         let run = RouterRun::start(&tokio::runtime::Handle::current(), router.clone());
+        (router, access, run)
+    }
+
+    /// A session dropped while the router's channel is full (as Stop can drop one mid-flood): its
+    /// DISCONNECT must still reach the router, or the router keeps its slot for good. The router
+    /// runs as a task on the same workers, so the drop must not wait for room there either.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_link_ended_while_the_routers_channel_is_full_still_frees_its_slot() {
+        let (router, access, run) = small_router(2);
         let (mut filler, _filler_rx, _) = access.link(request("filler")).await.expect("a link");
         let (mut ended, _ended_rx, _) = access.link(request("ended")).await.expect("a link");
         // Paused, the router empties nothing: the filler's pings fill its channel.
@@ -566,13 +572,7 @@ mod tests {
     /// before, it would wait there for the task).
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_sessions_own_turn_delivers_without_the_routers_task() {
-        let config = rumqttd::RouterConfig {
-            max_connections: 4,
-            ..super::super::broker::router_config()
-        };
-        let router = rumqttd::SharedRouter::new(rumqttd::Router::new(0, config));
-        let access = RouterAccess::of(&router);
-        let run = RouterRun::start(&tokio::runtime::Handle::current(), router.clone());
+        let (router, access, run) = small_router(4);
         let patience = Duration::from_secs(20);
         let (mut subscriber_tx, mut subscriber_rx, _) =
             access.link(request("subscriber")).await.expect("a link");
