@@ -572,7 +572,7 @@ mod tests {
     /// before, it would wait there for the task).
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_sessions_own_turn_delivers_without_the_routers_task() {
-        let (router, access, run) = small_router(4);
+        let (_router, access, run) = small_router(4);
         let patience = Duration::from_secs(20);
         let (mut subscriber_tx, mut subscriber_rx, _) =
             access.link(request("subscriber")).await.expect("a link");
