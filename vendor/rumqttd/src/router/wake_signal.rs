@@ -48,8 +48,8 @@ impl Shared {
 #[derive(Debug)]
 pub struct WakeSender(Arc<Shared>);
 
-/// The link's side.
-#[derive(Debug, Clone)]
+/// The link's side. Not `Clone`: the signal wakes one waiting task, so it has one receiver.
+#[derive(Debug)]
 pub struct WakeReceiver(Arc<Shared>);
 
 /// A new signal, not raised.
