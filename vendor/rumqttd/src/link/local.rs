@@ -137,9 +137,7 @@ impl<'a> LinkBuilder<'a> {
         };
 
         let tx = LinkTx::new(id, self.router_tx.clone(), incoming_data_buffer);
-        let mut rx = LinkRx::new(id, self.router_tx, link_rx, outgoing_data_buffer);
-        // MQTT Playground patch: what came behind the CONNACK with the same wake-up (see `into_link`).
-        mem::swap(&mut *rx.send_buffer.lock(), &mut rx.cache);
+        let rx = LinkRx::new(id, self.router_tx, link_rx, outgoing_data_buffer);
         Ok((tx, rx, notification))
     }
 }
@@ -218,11 +216,7 @@ impl PendingLink {
             _message => return Err(LinkError::NotConnectionAck),
         };
         let tx = LinkTx::new(id, self.router_tx.clone(), self.incoming_data_buffer);
-        let mut rx = LinkRx::new(id, self.router_tx, self.link_rx, self.outgoing_data_buffer);
-        // MQTT Playground patch (see PATCHED.md): what the router queued behind the CONNACK (a
-        // persistent session's messages) came with the same wake-up, which `answer` took: the link
-        // starts with it in hand (a wake signal holds one wake-up, not one per batch).
-        mem::swap(&mut *rx.send_buffer.lock(), &mut rx.cache);
+        let rx = LinkRx::new(id, self.router_tx, self.link_rx, self.outgoing_data_buffer);
         Ok((tx, rx, notification))
     }
 }
@@ -469,13 +463,17 @@ impl LinkRx {
         router_rx: WakeReceiver,
         outgoing_data_buffer: Arc<Mutex<VecDeque<Notification>>>,
     ) -> LinkRx {
+        // MQTT Playground patch (see PATCHED.md): the link starts with what the router queued behind
+        // the CONNACK (a persistent session's messages) in hand: it came with the CONNACK's wake-up,
+        // which the caller took (a wake signal holds one wake-up, not one per batch). The cache
+        // started empty (was room for 100).
+        let cache = mem::take(&mut *outgoing_data_buffer.lock());
         LinkRx {
             connection_id,
             router_tx,
             router_rx,
             send_buffer: outgoing_data_buffer,
-            // MQTT Playground patch: starts empty (was room for 100), see PATCHED.md.
-            cache: VecDeque::new(),
+            cache,
         }
     }
 

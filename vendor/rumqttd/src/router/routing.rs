@@ -211,18 +211,7 @@ impl Router {
     /// MQTT Playground patch (see PATCHED.md): the rest of a turn, out of `run_inner` so that
     /// `SharedRouter::run_until` takes the same turns.
     fn take_more_and_serve_ready(&mut self) -> Result<(), RouterError> {
-        // Try reading more from connections in a non-blocking
-        // fashion to accumulate data and handle subscriptions.
-        // Accumulating more data lets requests retrieve bigger
-        // bulks which in turn increases efficiency
-        for _ in 0..500 {
-            // All these methods will handle state and errors
-            match self.router_rx.try_recv() {
-                Ok((id, data)) => self.events(id, data),
-                Err(TryRecvError::Disconnected) => return Err(RouterError::Disconnected),
-                Err(TryRecvError::Empty) => break,
-            }
-        }
+        self.take_more()?;
 
         // A connection should not be scheduled multiple times
         #[cfg(debug_assertions)]
@@ -233,17 +222,36 @@ impl Router {
             );
         }
 
-        // Poll 100 connections which are ready in ready queue
-        // MQTT Playground patch: stops at an empty ready queue (see PATCHED.md); a turn with one
-        // message called `consume` 99 more times for nothing, a fifth of the broker's instructions.
+        self.serve_ready();
+        // self.send_all_alerts();
+        Ok(())
+    }
+
+    /// Try reading more from connections in a non-blocking
+    /// fashion to accumulate data and handle subscriptions.
+    /// Accumulating more data lets requests retrieve bigger
+    /// bulks which in turn increases efficiency
+    fn take_more(&mut self) -> Result<(), RouterError> {
+        for _ in 0..500 {
+            // All these methods will handle state and errors
+            match self.router_rx.try_recv() {
+                Ok((id, data)) => self.events(id, data),
+                Err(TryRecvError::Disconnected) => return Err(RouterError::Disconnected),
+                Err(TryRecvError::Empty) => break,
+            }
+        }
+        Ok(())
+    }
+
+    /// Poll 100 connections which are ready in ready queue
+    /// MQTT Playground patch: stops at an empty ready queue (see PATCHED.md); a turn with one
+    /// message called `consume` 99 more times for nothing, a fifth of the broker's instructions.
+    fn serve_ready(&mut self) {
         for _ in 0..100 {
             if self.consume().is_none() {
                 break;
             }
         }
-
-        // self.send_all_alerts();
-        Ok(())
     }
 
     fn events(&mut self, id: ConnectionId, data: Event) {
@@ -2575,20 +2583,10 @@ impl Router {
     /// MQTT Playground patch (see PATCHED.md): a session's turn for its connection's new data.
     /// True when connections are still ready for more (for the router's task).
     fn serve_device_data(&mut self, id: ConnectionId) -> bool {
-        let mut taken = 0;
-        while taken < 500 {
-            match self.router_rx.try_recv() {
-                Ok((queued_id, event)) => self.events(queued_id, event),
-                Err(_) => break,
-            }
-            taken += 1;
-        }
+        // The router holds a sender of its own: the channel is never disconnected here.
+        let _ = self.take_more();
         self.events(id, Event::DeviceData);
-        for _ in 0..100 {
-            if self.consume().is_none() {
-                return false;
-            }
-        }
+        self.serve_ready();
         self.has_ready()
     }
 
