@@ -198,6 +198,10 @@ impl PlaygroundApp {
 }
 
 impl eframe::App for PlaygroundApp {
+    fn clear_color(&self, visuals: &egui::Visuals) -> [f32; 4] {
+        super::panel_frame::clear_color(visuals)
+    }
+
     fn save(&mut self, storage: &mut dyn eframe::Storage) {
         // No frame context here: the zoom is read from the context the last frame drew with.
         if let Some(ctx) = &self.last_ctx {
@@ -247,7 +251,9 @@ impl eframe::App for PlaygroundApp {
         self.handle_shortcuts(ui.ctx());
         self.presenter_frame(ui.ctx());
 
-        egui::Panel::top("title").show(ui, |ui| {
+        // The window is cleared to the panels' colour; painting it again per panel doubled a frame's cost.
+        let side_frame = super::panel_frame::side(ui.style());
+        egui::Panel::top("title").frame(side_frame).show(ui, |ui| {
             ui.horizontal(|ui| {
                 ui.heading("MQTT Playground");
                 ui.separator();
@@ -274,6 +280,7 @@ impl eframe::App for PlaygroundApp {
         let mut command = None;
         let mut copied = None;
         egui::Panel::left("broker")
+            .frame(side_frame)
             .default_size(380.0)
             .resizable(true)
             .show_collapsible(ui, &mut self.panels.broker_column, |ui| {
@@ -289,6 +296,7 @@ impl eframe::App for PlaygroundApp {
                 });
             });
         egui::Panel::bottom("activity")
+            .frame(side_frame)
             .default_size(170.0)
             .resizable(true)
             .show_collapsible(ui, &mut self.panels.activity, |ui| self.activity.ui(ui));
@@ -296,7 +304,8 @@ impl eframe::App for PlaygroundApp {
         let mut commands = Vec::new();
         let mut file_requests = self.broker.take_file_requests();
         let log = self.engine.log().clone();
-        egui::CentralPanel::default().show(ui, |ui| {
+        let central = egui::CentralPanel::default().frame(super::panel_frame::central(ui.style()));
+        central.show(ui, |ui| {
             ui.horizontal_wrapped(|ui| {
                 for tab in Tab::ALL {
                     ui.selectable_value(&mut self.tab, tab, RichText::new(tab.label()).heading());

@@ -20,6 +20,7 @@ pub mod keyboard;
 pub mod layout;
 pub mod messages;
 pub mod network_confirm;
+pub mod panel_frame;
 pub mod persisted;
 pub mod plots_panel;
 pub mod presenter;

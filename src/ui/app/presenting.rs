@@ -39,6 +39,7 @@ impl PlaygroundApp {
         }
         let card = &mut self.presenter.card;
         egui::Panel::right("presenter_connect")
+            .frame(crate::ui::panel_frame::side(ui.style()))
             .default_size(360.0)
             // Wide enough for the QR code and an address in large type whatever the window was.
             .min_size(320.0)

@@ -224,6 +224,7 @@ impl CoursePanel {
                 // small window the step's detail would otherwise be squeezed to one letter a line.
                 let list_max = (ui.available_width() * 0.45).max(160.0);
                 egui::Panel::left("course-step-list")
+                    .frame(crate::ui::panel_frame::side(ui.style()))
                     .resizable(true)
                     .default_size(300.0_f32.min(list_max))
                     .max_size(list_max)

@@ -244,6 +244,7 @@ impl MessagesPanel {
 
         if self.selected.is_some() {
             egui::Panel::right("message_detail")
+                .frame(crate::ui::panel_frame::side(ui.style()))
                 .default_size(380.0)
                 .min_size(260.0)
                 .resizable(true)

@@ -154,6 +154,7 @@ impl TracePanel {
             && let Some(record) = self.records.iter().find(|r| r.seq == seq).cloned()
         {
             egui::Panel::bottom("trace-selected")
+                .frame(crate::ui::panel_frame::side(ui.style()))
                 .resizable(true)
                 .default_size(180.0)
                 .show(ui, |ui| {
