@@ -86,6 +86,10 @@ pub fn run_window(cli: &Cli) -> anyhow::Result<()> {
     }
     let options = move || eframe::NativeOptions {
         viewport: viewport.clone(),
+        // Dithering adds noise to every fragment to hide banding in gradients; this window's
+        // colours are flat (egui leaves flat colours undithered anyway), and on llvmpipe the
+        // noise cost 7% of a frame's instructions (BENCHMARKS.md, the window's CPU cost).
+        dithering: false,
         ..Default::default()
     };
     renderer::run_native("MQTT Playground", options, move |cc| {
