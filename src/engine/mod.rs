@@ -20,6 +20,7 @@ pub mod events;
 pub mod fleet;
 pub mod front_door;
 pub mod interruption;
+pub mod keep_alive;
 pub mod known_filters;
 pub mod limited_read;
 pub mod limits;

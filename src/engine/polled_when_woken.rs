@@ -58,11 +58,12 @@ impl<F: Future> PolledWhenWoken<F> {
 }
 
 impl<F> PolledWhenWoken<F> {
-    /// The wrapped future, to change in place (a keep-alive timer moved on). Only for changes that
-    /// keep its wake-ups coming: it is polled again once it wakes, not because it was changed (a
-    /// tokio `Sleep` reset to any deadline wakes when that deadline passes).
-    pub fn inner_mut(&mut self) -> Pin<&mut F> {
-        self.inner.as_mut()
+    /// Changes the wrapped future in place (a timer given a new deadline), before or after it
+    /// resolved; the next poll reaches it, so it registers its wake-up for the change.
+    pub fn restart_with(&mut self, change: impl FnOnce(Pin<&mut F>)) {
+        change(self.inner.as_mut());
+        self.done = false;
+        self.signal.woken.store(true, Ordering::Release);
     }
 }
 
@@ -166,14 +167,11 @@ mod tests {
         let mut silence = PolledWhenWoken::new(tokio::time::sleep(Duration::from_secs(10)));
         assert!(poll_once(&mut silence).is_pending());
         // Moved on twice before its first deadline, as a session's reads move its keep-alive.
-        tokio::time::advance(Duration::from_secs(6)).await;
-        silence
-            .inner_mut()
-            .reset(tokio::time::Instant::now() + Duration::from_secs(10));
-        tokio::time::advance(Duration::from_secs(6)).await;
-        silence
-            .inner_mut()
-            .reset(tokio::time::Instant::now() + Duration::from_secs(10));
+        for _ in 0..2 {
+            tokio::time::advance(Duration::from_secs(6)).await;
+            let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+            silence.restart_with(|sleep| sleep.reset(deadline));
+        }
         let fired = tokio::time::timeout(Duration::from_secs(60), &mut silence).await;
         assert!(fired.is_ok(), "the moved timer never resolved");
         assert_eq!(
@@ -181,6 +179,12 @@ mod tests {
             Duration::from_secs(22),
             "resolved at another deadline than its last one"
         );
+        // Restarted after it resolved, it resolves again at the new deadline.
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+        silence.restart_with(|sleep| sleep.reset(deadline));
+        let fired = tokio::time::timeout(Duration::from_secs(60), &mut silence).await;
+        assert!(fired.is_ok(), "the restarted timer never resolved");
+        assert_eq!(start.elapsed(), Duration::from_secs(27));
     }
 
     #[tokio::test(start_paused = true)]

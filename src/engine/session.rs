@@ -27,9 +27,9 @@ use super::clients::ClientEntry;
 use super::events::Event;
 use super::front_door::{FrontDoor, MAX_CONNECT_LEN};
 use super::interruption::{Interruption, interruption};
+use super::keep_alive::Silence;
 use super::known_filters::ConnectionFilters;
 use super::mqtt_wire::{FrameCounter, ProtocolVersion};
-use super::polled_when_woken::PolledWhenWoken;
 use super::router_link::{LinkRequest, Will};
 use super::trace::Leg;
 
@@ -140,9 +140,8 @@ where
             Ok(opened) => opened,
             Err(end) => return end,
         };
-        // Gated like the wait for an interruption: a session's `select!` polls every branch at
-        // every turn, and the keep-alive timer resolves only when a client falls silent.
-        let mut silence = PolledWhenWoken::new(tokio::time::sleep(keep_alive.unwrap_or_default()));
+        // Polled at every turn of the session's `select!`; a read only notes the time (keep_alive.rs).
+        let mut silence = Silence::new(keep_alive.unwrap_or_default());
         // An MQTT 5 client that leaves with a reason other than 0x00 still has its will published.
         let mut will_asked_for = false;
         let door = self.door;
@@ -224,10 +223,8 @@ where
                     Turn::Read(Ok(0) | Err(_)) => break SessionEnd::ClientClosed { clean: false },
                     Turn::Silent => break SessionEnd::KeepAliveExpired,
                     Turn::Read(Ok(n)) => {
-                        if let Some(keep_alive) = keep_alive {
-                            silence
-                                .inner_mut()
-                                .reset(tokio::time::Instant::now() + keep_alive);
+                        if keep_alive.is_some() {
+                            silence.heard();
                         }
                         let start = inbox.len().saturating_sub(n);
                         if let Err(reason) = self.count_in(inbox.get(start..).unwrap_or_default()) {
