@@ -180,9 +180,13 @@ where
                             link.ended = true;
                             break SessionEnd::ClientClosed { clean: true };
                         }
-                        if packets < BURST || batch.capacity() > 2 * packets {
-                            // A quiet client holds no room for a burst it sent once.
-                            batch = Vec::new();
+                        if (packets < BURST || batch.capacity() > 2 * packets)
+                            && batch.capacity() > 1
+                        {
+                            // A quiet client holds no room for a burst it sent once, only for one
+                            // packet: a client that sends one packet a read (most do) then allocates
+                            // nothing per message, where an emptied list allocated room for four.
+                            batch = Vec::with_capacity(1);
                         }
                     }
                     Err(reason) => {
