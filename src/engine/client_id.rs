@@ -155,7 +155,13 @@ mod tests {
         };
         let mut out = BytesMut::new();
         V4.write(
-            Packet::Connect(connect, None, Some(will), None, Some(login)),
+            Packet::Connect(
+                connect,
+                None,
+                Some(Box::new(will)),
+                None,
+                Some(Box::new(login)),
+            ),
             &mut out,
         )
         .unwrap();
@@ -264,9 +270,9 @@ mod tests {
         V5.write(
             Packet::Connect(
                 connect,
-                Some(properties.clone()),
-                Some(will.clone()),
-                Some(will_properties.clone()),
+                Some(Box::new(properties.clone())),
+                Some(Box::new(will.clone())),
+                Some(Box::new(will_properties.clone())),
                 None,
             ),
             &mut bytes,
@@ -280,9 +286,9 @@ mod tests {
         };
         assert_eq!(c.client_id, "lab%231");
         assert_eq!((c.keep_alive, c.clean_session), (30, true));
-        assert_eq!(p, Some(properties));
-        assert_eq!(w, Some(will));
-        assert_eq!(wp, Some(will_properties));
+        assert_eq!(p, Some(Box::new(properties)));
+        assert_eq!(w, Some(Box::new(will)));
+        assert_eq!(wp, Some(Box::new(will_properties)));
         assert_eq!(l, None);
     }
 

@@ -32,7 +32,7 @@ pub type BuiltLink = (LinkTx, LinkRx, Notification);
 #[derive(Debug, Clone)]
 pub struct Will {
     pub publish: Publish,
-    pub properties: Option<PublishProperties>,
+    pub properties: Option<Box<PublishProperties>>,
     /// MQTT 5's will delay, already capped by the session's expiry interval.
     pub delay: Duration,
 }
@@ -40,11 +40,11 @@ pub struct Will {
 impl Will {
     /// The will a CONNECT carries, in the form the router takes for a PUBLISH.
     pub fn from_connect(
-        will: Option<LastWill>,
-        properties: Option<LastWillProperties>,
+        will: Option<Box<LastWill>>,
+        properties: Option<Box<LastWillProperties>>,
         session_expiry_secs: u32,
     ) -> Option<Self> {
-        let will = will?;
+        let will = *will?;
         let delay_secs = properties
             .as_ref()
             .and_then(|p| p.delay_interval)
@@ -52,14 +52,17 @@ impl Will {
             .min(session_expiry_secs);
         // QoS 0 like rumqttd's own will publication: the router delivers at each subscription's QoS.
         let publish = Publish::new(will.topic, will.message, will.retain);
-        let properties = properties.map(|p| PublishProperties {
-            payload_format_indicator: p.payload_format_indicator,
-            message_expiry_interval: p.message_expiry_interval,
-            response_topic: p.response_topic,
-            correlation_data: p.correlation_data,
-            user_properties: p.user_properties,
-            content_type: p.content_type,
-            ..Default::default()
+        let properties = properties.map(|p| {
+            let p = *p;
+            Box::new(PublishProperties {
+                payload_format_indicator: p.payload_format_indicator,
+                message_expiry_interval: p.message_expiry_interval,
+                response_topic: p.response_topic,
+                correlation_data: p.correlation_data,
+                user_properties: p.user_properties,
+                content_type: p.content_type,
+                ..Default::default()
+            })
         });
         Some(Self {
             publish,

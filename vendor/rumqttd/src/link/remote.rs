@@ -96,8 +96,8 @@ impl<P: Protocol> RemoteLink<P> {
         let (link_tx, link_rx, notification) = LinkBuilder::new(client_id, router_tx)
             .tenant_id(tenant_id)
             .clean_session(clean_session)
-            .last_will(lastwill)
-            .last_will_properties(lastwill_props)
+            .last_will(crate::protocol::unboxed(lastwill))
+            .last_will_properties(crate::protocol::unboxed(lastwill_props))
             .dynamic_filters(dynamic_filters)
             .topic_alias_max(topic_alias_max.unwrap_or(0))
             .build()?;
@@ -195,7 +195,7 @@ where
 
     Span::current().record("client_id", &connect.client_id);
 
-    handle_auth(config.clone(), login.as_ref(), &connect.client_id).await?;
+    handle_auth(config.clone(), login.as_deref(), &connect.client_id).await?;
 
     // When keep_alive feature is disabled client can live forever, which is not good in
     // distributed broker context so currenlty we don't allow it.

@@ -18,15 +18,19 @@ use crate::Notification;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Packet {
+    // MQTT Playground patch (see PATCHED.md): the large parts of CONNECT, CONNACK and PUBLISH are
+    // boxed. Every packet is moved several times on its way through the broker, and unboxed they
+    // made every `Packet` 392 bytes (CONNECT's parts), a PUBLISH among them; most messages carry
+    // no MQTT 5 properties, so a PUBLISH now moves in 88.
     Connect(
         Connect,
-        Option<ConnectProperties>,
-        Option<LastWill>,
-        Option<LastWillProperties>,
-        Option<Login>,
+        Option<Box<ConnectProperties>>,
+        Option<Box<LastWill>>,
+        Option<Box<LastWillProperties>>,
+        Option<Box<Login>>,
     ),
-    ConnAck(ConnAck, Option<ConnAckProperties>),
-    Publish(Publish, Option<PublishProperties>),
+    ConnAck(ConnAck, Option<Box<ConnAckProperties>>),
+    Publish(Publish, Option<Box<PublishProperties>>),
     PubAck(PubAck, Option<PubAckProperties>),
     PingReq(PingReq),
     PingResp(PingResp),
@@ -38,6 +42,16 @@ pub enum Packet {
     Unsubscribe(Unsubscribe, Option<UnsubscribeProperties>),
     UnsubAck(UnsubAck, Option<UnsubAckProperties>),
     Disconnect(Disconnect, Option<DisconnectProperties>),
+}
+
+/// MQTT Playground patch: a part of a packet boxed as `Packet` keeps it (None stays unallocated).
+pub(crate) fn boxed<T>(part: Option<T>) -> Option<Box<T>> {
+    part.map(Box::new)
+}
+
+/// MQTT Playground patch: a boxed part of a packet taken out of its box, for the codecs.
+pub(crate) fn unboxed<T>(part: Option<Box<T>>) -> Option<T> {
+    part.map(|part| *part)
 }
 
 //--------------------------- Connect packet -------------------------------

@@ -403,7 +403,7 @@ pub struct AckLog {
     // Committed acks per connection. First pkid, last pkid, data
     committed: VecDeque<Ack>,
     // Recorded qos 2 publishes
-    recorded: VecDeque<(Publish, Option<PublishProperties>)>,
+    recorded: VecDeque<PubWithProp>,
 }
 
 impl AckLog {
@@ -431,7 +431,7 @@ impl AckLog {
         self.committed.push_back(ack);
     }
 
-    pub fn pubrec(&mut self, publish: Publish, props: Option<PublishProperties>, ack: PubRec) {
+    pub fn pubrec(&mut self, publish: Publish, props: BoxedProperties, ack: PubRec) {
         let ack = Ack::PubRec(ack);
         self.recorded.push_back((publish, props));
         self.committed.push_back(ack);
@@ -442,7 +442,7 @@ impl AckLog {
         self.committed.push_back(ack);
     }
 
-    pub fn pubcomp(&mut self, ack: PubComp) -> Option<(Publish, Option<PublishProperties>)> {
+    pub fn pubcomp(&mut self, ack: PubComp) -> Option<PubWithProp> {
         let ack = Ack::PubComp(ack);
         self.committed.push_back(ack);
         self.recorded.pop_front()

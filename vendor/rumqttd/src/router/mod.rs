@@ -101,7 +101,7 @@ impl From<Notification> for MaybePacket {
     fn from(notification: Notification) -> Self {
         let packet: Packet = match notification {
             Notification::Forward(forward) => {
-                Packet::Publish(forward.publish, forward.properties.map(|p| *p))
+                Packet::Publish(forward.publish, forward.properties)
             }
             Notification::DeviceAck(ack) => ack.into(),
             Notification::Unschedule => return None,
@@ -149,7 +149,7 @@ pub enum Ack {
 impl From<Ack> for Packet {
     fn from(value: Ack) -> Self {
         match value {
-            Ack::ConnAck(_id, connack, props) => Packet::ConnAck(connack, props.map(|p| *p)),
+            Ack::ConnAck(_id, connack, props) => Packet::ConnAck(connack, props),
             Ack::PubAck(puback) => Packet::PubAck(puback, None),
             Ack::PubAckWithProperties(puback, prop) => Packet::PubAck(puback, Some(prop)),
             Ack::SubAck(suback) => Packet::SubAck(suback, None),

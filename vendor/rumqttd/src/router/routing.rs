@@ -1221,7 +1221,7 @@ impl Router {
 fn append_to_commitlog(
     id: ConnectionId,
     mut publish: Publish,
-    mut properties: Option<PublishProperties>,
+    mut properties: super::logs::BoxedProperties,
     datalog: &mut DataLog,
     notifications: &mut VecDeque<(ConnectionId, DataRequest)>,
     connections: &mut Slab<Connection>,
@@ -1248,7 +1248,6 @@ fn append_to_commitlog(
     if let Some(alias) = topic_alias {
         validate_and_set_topic_alias(&mut publish, connection, alias)?;
     };
-    let properties = properties.map(Box::new);
 
     let topic = std::str::from_utf8(&publish.topic)?;
 
