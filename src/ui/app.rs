@@ -255,8 +255,6 @@ impl eframe::App for PlaygroundApp {
         let side_frame = super::panel_frame::side(ui.style());
         egui::Panel::top("title").frame(side_frame).show(ui, |ui| {
             ui.horizontal(|ui| {
-                ui.heading("MQTT Playground");
-                ui.separator();
                 let summary = match &snapshot.broker {
                     BrokerStatus::Running(info) => format!(
                         "broker on {} · {} clients · {} msg/s in · {} msg/s out",
@@ -272,8 +270,17 @@ impl eframe::App for PlaygroundApp {
                         "broker could not start (see the Broker panel)".to_owned()
                     }
                 };
-                ui.label(summary);
-                self.title_bar_menu(ui);
+                // The buttons on the right first; the title and the summary take the room they
+                // leave, the summary cut short with "…" (in full on hover) when it does not fit, as
+                // in presenter view in a window narrower than the projector's screen.
+                ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                    self.title_bar_menu(ui);
+                    ui.with_layout(egui::Layout::left_to_right(egui::Align::Center), |ui| {
+                        ui.heading("MQTT Playground");
+                        ui.separator();
+                        ui.add(egui::Label::new(summary).truncate());
+                    });
+                });
             });
         });
 
