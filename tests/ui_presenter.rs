@@ -186,27 +186,29 @@ fn the_dark_presenter_theme_is_chosen_in_the_menu_and_remembered() {
     assert_eq!(next.ctx.theme(), egui::Theme::Dark);
 }
 
-#[test]
-fn body_text_is_at_least_24_px_at_1080p_and_the_tabs_and_title_bar_still_fit() {
+/// Presenter view turned on (F5) on the 1080p projector, in a window of `window_px` pixels.
+fn presenting_in(window_px: Vec2) -> (Harness<'static, PlaygroundApp>, RunningInfo) {
     let (engine, info) = running_broker();
     let mut harness = window(engine, &info);
     harness.key_press(Key::F5);
     harness.run_steps(2);
-    // The window fills the projector: in points, that is its pixels over the zoom.
+    // In points, the window's pixels over the zoom.
     let zoom = harness.ctx.zoom_factor();
-    harness.set_size(PROJECTOR / zoom);
+    harness.set_size(window_px / zoom);
     harness.run_steps(3);
+    (harness, info)
+}
+
+#[test]
+fn body_text_is_at_least_24_px_at_1080p_and_the_tabs_and_title_bar_still_fit() {
+    // The window fills the projector.
+    let (harness, info) = presenting_in(PROJECTOR);
+    let zoom = harness.ctx.zoom_factor();
     let body_px = body_text_pixels(&harness.ctx);
     eprintln!("presenter zoom {zoom:.2}: body text {body_px:.1} px on a 1920×1080 projector");
     assert!(body_px >= 24.0, "body text is {body_px} px");
     let screen = harness.ctx.content_rect();
-    let rect_of = |label: &str| {
-        harness
-            .query_all_by_label(label)
-            .next()
-            .unwrap_or_else(|| panic!("{label} is on screen"))
-            .rect()
-    };
+    let rect_of = |label: &str| rect_of(&harness, label);
     // The card's panel starts left of its heading: the tabs must end before it.
     let card_left = rect_of(&format!("{}", info.tcp)).min.x;
     for tab in Tab::ALL {
@@ -221,16 +223,19 @@ fn body_text_is_at_least_24_px_at_1080p_and_the_tabs_and_title_bar_still_fit() {
     assert_title_bar_fits(&harness);
 }
 
+/// Where the first widget labelled `label` is drawn.
+fn rect_of(harness: &Harness<'_, PlaygroundApp>, label: &str) -> egui::Rect {
+    harness
+        .query_all_by_label(label)
+        .next()
+        .unwrap_or_else(|| panic!("{label} is on screen"))
+        .rect()
+}
+
 /// The title bar: on screen, and nothing drawn over anything else.
 fn assert_title_bar_fits(harness: &Harness<'_, PlaygroundApp>) {
     let screen = harness.ctx.content_rect();
-    let rect_of = |label: &str| {
-        harness
-            .query_all_by_label(label)
-            .next()
-            .unwrap_or_else(|| panic!("{label} is on screen"))
-            .rect()
-    };
+    let rect_of = |label: &str| rect_of(&harness, label);
     // Cut short when the window is narrow, so only its start is certain; the topmost "broker…" text
     // is the title bar's (the Connect-here card speaks of the broker too).
     let summary = harness
@@ -266,15 +271,9 @@ fn assert_title_bar_fits(harness: &Harness<'_, PlaygroundApp>) {
 
 #[test]
 fn in_a_window_narrower_than_the_projector_the_summary_is_cut_short_not_drawn_under_the_buttons() {
-    let (engine, info) = running_broker();
-    let mut harness = window(engine, &info);
-    harness.key_press(Key::F5);
-    harness.run_steps(2);
     // The app's own 1280×800 window on the 1080p projector, not maximized (no window manager, or
     // the presenter put it back to its size).
-    let zoom = harness.ctx.zoom_factor();
-    harness.set_size(Vec2::new(1280.0, 800.0) / zoom);
-    harness.run_steps(3);
+    let (harness, _info) = presenting_in(Vec2::new(1280.0, 800.0));
     assert_title_bar_fits(&harness);
 }
 
