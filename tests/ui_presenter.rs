@@ -235,7 +235,7 @@ fn rect_of(harness: &Harness<'_, PlaygroundApp>, label: &str) -> egui::Rect {
 /// The title bar: on screen, and nothing drawn over anything else.
 fn assert_title_bar_fits(harness: &Harness<'_, PlaygroundApp>) {
     let screen = harness.ctx.content_rect();
-    let rect_of = |label: &str| rect_of(&harness, label);
+    let rect_of = |label: &str| rect_of(harness, label);
     // Cut short when the window is narrow, so only its start is certain; the topmost "broker…" text
     // is the title bar's (the Connect-here card speaks of the broker too).
     let summary = harness
