@@ -2,8 +2,8 @@
 //!
 //! Why not a timer moved on at every packet: tokio's `Sleep::reset` takes the timer wheel's lock
 //! and moves the timer's entry, once per message a client sends. Here a read only notes the time;
-//! the timer fires at the deadline of the first packet heard after it was set, finds a later
-//! packet and is moved on then: once per allowed silence, not once per message.
+//! the timer fires at the deadline it was set to, and if a packet was heard since, it is moved on
+//! to the allowed time after that packet: once per allowed silence, not once per message.
 
 use std::future::Future;
 use std::pin::Pin;
